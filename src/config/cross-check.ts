@@ -1,0 +1,82 @@
+// Checks that need more than one field at a time (run after the schema passed): unique route names,
+// unambiguous matches, an allow rule on every route, valid proxy ranges, safe issuer and listeners.
+import { accessSync, constants } from 'node:fs';
+import { isIP } from 'node:net';
+import type { ConfigProblem } from './load-config.ts';
+import type { GatewayConfig } from './schema.ts';
+import { isLoopbackHost } from '../http/loopback.ts';
+
+export function crossCheckConfig(config: GatewayConfig): ConfigProblem[] {
+  return [...checkRoutes(config), ...checkTrustedProxies(config), ...checkListeners(config), ...checkIssuer(config)];
+}
+
+function checkRoutes(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const names = new Set<string>();
+  const matches = new Set<string>();
+  config.routes.forEach((route, i) => {
+    const at = `routes[${i}]`;
+    if (names.has(route.name)) problems.push({ path: `${at}.name`, message: `duplicate route name "${route.name}"` });
+    names.add(route.name);
+    const match = `${route.host}${route.pathPrefix.replace(/\/+$/, '')}`;
+    if (matches.has(match)) problems.push({ path: `${at}.pathPrefix`, message: `another route already matches ${route.host}${route.pathPrefix}` });
+    matches.add(match);
+    const hasRule = route.allowedGroups.length + route.allowedEmailDomains.length + route.allowedEmails.length > 0;
+    if (!hasRule && !route.allowAnyAuthenticatedUser) {
+      problems.push({
+        path: at,
+        message: 'no allow rule: set allowedGroups, allowedEmailDomains or allowedEmails (or allowAnyAuthenticatedUser: true)',
+      });
+    }
+    route.public.forEach((publicPath, j) => {
+      if (!isUnderPrefix(publicPath, route.pathPrefix)) {
+        problems.push({ path: `${at}.public[${j}]`, message: `must be under the route's pathPrefix ${route.pathPrefix}` });
+      }
+    });
+  });
+  return problems;
+}
+
+export function isUnderPrefix(path: string, prefix: string): boolean {
+  const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return path === prefix || path.startsWith(base) || prefix === '/';
+}
+
+function checkTrustedProxies(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.trustedProxies.forEach((entry, i) => {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    const badBits = bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || badBits || extra !== undefined) {
+      problems.push({ path: `trustedProxies[${i}]`, message: `"${entry}" is not an IP address or CIDR range` });
+    }
+  });
+  return problems;
+}
+
+function checkListeners(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.listeners.forEach((listener, i) => {
+    for (const key of ['certFile', 'keyFile', 'clientCaFile'] as const) {
+      const file = listener.tls?.[key];
+      if (file === undefined) continue;
+      try {
+        accessSync(file, constants.R_OK);
+      } catch {
+        problems.push({ path: `listeners[${i}].tls.${key}`, message: `cannot read ${file}` });
+      }
+    }
+    if (listener.tls?.requestClientCert && !listener.tls.clientCaFile) {
+      problems.push({ path: `listeners[${i}].tls.clientCaFile`, message: 'requestClientCert needs the device CA (clientCaFile)' });
+    }
+  });
+  return problems;
+}
+
+function checkIssuer(config: GatewayConfig): ConfigProblem[] {
+  const issuer = new URL(config.oidc.issuer);
+  if (issuer.protocol === 'https:' || isLoopbackHost(issuer.hostname) || config.oidc.allowInsecureIssuer) return [];
+  return [{ path: 'oidc.issuer', message: 'plain-http issuer outside loopback; use https (or allowInsecureIssuer for development)' }];
+}

@@ -1,0 +1,99 @@
+// The one configuration schema (zod): every key the gateway reads, with defaults. Unknown keys are
+// rejected everywhere (z.strictObject) so a typo never silently disables a control.
+import { z } from 'zod';
+import { parseDuration } from './parse-duration.ts';
+
+/** "90s", "15m", "12h", "7d", "250ms" or a number of seconds → milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. 30s, 15m, 12h, 7d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const absolutePath = z.string().regex(/^\/[^?#\\]*$/, 'must be a path starting with "/" (no query, no backslash)');
+const hostName = z
+  .string()
+  .toLowerCase()
+  .regex(/^[a-z0-9.-]+(:\d{1,5})?$/, 'must be a host name, optionally with :port');
+
+const tlsSchema = z.strictObject({
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+  /** CA bundle that signs device certificates (mTLS). */
+  clientCaFile: z.string().min(1).optional(),
+  /** Ask browsers for a client certificate; unverified ones are treated as absent. */
+  requestClientCert: z.boolean().default(false),
+});
+
+const listenerSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  address: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535),
+  tls: tlsSchema.optional(),
+});
+
+const oidcSchema = z.strictObject({
+  issuer: httpUrl,
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile', 'groups', 'offline_access']),
+  /** Fixed callback URL; when absent it is built from the requested route's host and /.trustgate/callback. */
+  redirectUrl: httpUrl.optional(),
+  /** Where the IdP sends the user after RP-initiated logout; defaults to /.trustgate/signed-out. */
+  postLogoutRedirectUrl: httpUrl.optional(),
+  groupsClaim: z.string().min(1).default('groups'),
+  emailClaim: z.string().min(1).default('email'),
+  /** Plain-http issuers are refused unless they are on loopback or this is set (development only). */
+  allowInsecureIssuer: z.boolean().default(false),
+  discoveryTimeout: duration.default(5_000),
+});
+
+const sessionSchema = z.strictObject({
+  cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only').default('trustgate_session'),
+  /** The first secret encrypts; all of them decrypt (rotation). At least 32 characters each. */
+  secrets: z.array(z.string().min(32, 'session secrets need at least 32 characters')).min(1),
+  lifetime: duration.default(12 * 3600_000),
+  idleTimeout: duration.default(3600_000),
+  /** Refresh tokens are used this long before the IdP tokens expire. */
+  refreshBefore: duration.default(60_000),
+  cookieDomain: z.string().min(1).optional(),
+});
+
+const routeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
+  host: hostName,
+  pathPrefix: absolutePath.default('/'),
+  upstream: httpUrl,
+  allowedGroups: z.array(z.string().min(1)).default([]),
+  allowedEmailDomains: z.array(z.string().toLowerCase().regex(/^[a-z0-9.-]+$/, 'a domain such as example.com')).default([]),
+  allowedEmails: z.array(z.email().toLowerCase()).default([]),
+  /** Explicitly let every signed-in user in; without it a route needs at least one allow rule. */
+  allowAnyAuthenticatedUser: z.boolean().default(false),
+  websockets: z.boolean().default(false),
+  preserveHost: z.boolean().default(false),
+  /** Paths under the route that need no sign-in (prefixes on segment boundaries). */
+  public: z.array(absolutePath).default([]),
+  timeout: duration.default(30_000),
+});
+
+export const configSchema = z.strictObject({
+  listeners: z.array(listenerSchema).min(1),
+  /** Addresses or CIDR ranges whose X-Forwarded-* headers are believed. Default: none. */
+  trustedProxies: z.array(z.string().min(1)).default([]),
+  oidc: oidcSchema,
+  session: sessionSchema,
+  routes: z.array(routeSchema).min(1),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .default({ level: 'info' }),
+});
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type RouteConfig = GatewayConfig['routes'][number];
+export type ListenerConfig = GatewayConfig['listeners'][number];
+export type OidcConfig = GatewayConfig['oidc'];
+export type SessionConfig = GatewayConfig['session'];

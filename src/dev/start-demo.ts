@@ -1,0 +1,75 @@
+// The embedded demo behind a bare `npm start`: a development IdP, the Fleet simulator, the demo app and
+// the gateway, all on loopback, wired from the ordinary config file config/trustgate.yaml (the IdP and
+// the demo app listen where that file's issuer and upstream point).
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { loadConfigFile } from '../config/load-config.ts';
+import { createGateway } from '../gateway.ts';
+import { CALLBACK_PATH } from '../pipeline/identify-user/login-flow.ts';
+import { DEMO_USERS, startDevIdp } from './dev-idp.ts';
+import { startDemoApp } from './demo-app.ts';
+import { loadSimulatorData } from './fleet-simulator-data.ts';
+import { startFleetSimulator } from './fleet-simulator.ts';
+
+const SIMULATOR_DATA = fileURLToPath(new URL('../../config/fleet-simulator.yaml', import.meta.url));
+export const DEMO_FLEET_PORT = 9003;
+export const DEMO_FLEET_TOKEN = 'demo-fleet-api-token';
+
+export interface Demo {
+  gatewayUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startDemo(configFile: string, options: { quiet?: boolean } = {}): Promise<Demo> {
+  const config = await loadConfigFile(configFile);
+  const route = config.routes[0];
+  const listener = config.listeners[0];
+  if (!route || !listener) throw new Error('the demo config needs a route and a listener');
+  const issuer = new URL(config.oidc.issuer);
+  const upstream = new URL(route.upstream);
+
+  const idp = await startDevIdp({ host: issuer.hostname, port: Number(issuer.port) });
+  const app = await startDemoApp({ host: upstream.hostname, port: Number(upstream.port) });
+  const fleet = await startFleetSimulator({
+    host: '127.0.0.1',
+    port: DEMO_FLEET_PORT,
+    data: await loadSimulatorData(SIMULATOR_DATA),
+    apiToken: DEMO_FLEET_TOKEN,
+  });
+  const log = pino({ level: options.quiet ? 'silent' : config.logging.level });
+  const gateway = createGateway(config, { log });
+  await gateway.listen();
+  const gatewayUrl = `http://${route.host}:${listener.port}`;
+  idp.registerClient({
+    clientId: config.oidc.clientId,
+    clientSecret: config.oidc.clientSecret,
+    redirectUris: [`${gatewayUrl}${CALLBACK_PATH}`],
+    postLogoutRedirectUris: [`${gatewayUrl}/.trustgate/signed-out`],
+    tokenEndpointAuthMethod: 'client_secret_basic',
+  });
+  if (!options.quiet) printWelcome(gatewayUrl, idp.issuer, fleet.url, app.url);
+
+  return {
+    gatewayUrl,
+    async close() {
+      await gateway.close();
+      await Promise.all([idp.close(), app.close(), fleet.close()]);
+    },
+  };
+}
+
+function printWelcome(gatewayUrl: string, issuer: string, fleetUrl: string, appUrl: string): void {
+  const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(26)} ${u.groups.join(', ').padEnd(28)} ${u.description ?? ''}`).join('\n');
+  console.log(`
+  Trustgate demo is running.
+
+    Open  ${gatewayUrl}/   and sign in as one of the demo users:
+${users}
+
+    Development IdP   ${issuer}
+    Fleet simulator   ${fleetUrl}  (token "${DEMO_FLEET_TOKEN}")
+    Demo app          ${appUrl}   (what the gateway protects)
+
+  Press Ctrl+C to stop.
+`);
+}

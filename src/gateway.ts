@@ -1,0 +1,161 @@
+// Composition root: builds the runtime (clients, route table, forwarders) from one frozen config,
+// opens the listeners (HTTP, HTTPS with optional client certificates) and feeds every request and
+// upgrade into the pipeline. Logs one decision line per request.
+import http from 'node:http';
+import https from 'node:https';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import type { GatewayConfig, ListenerConfig } from './config/schema.ts';
+import { createRouteTable } from './pipeline/match-route.ts';
+import { createOidcClient } from './pipeline/identify-user/oidc-client.ts';
+import { createSessionCookie } from './pipeline/identify-user/session-cookie.ts';
+import { createSealer } from './pipeline/identify-user/create-sealer.ts';
+import { createForwarder } from './pipeline/act/create-forwarder.ts';
+import { createTrustedProxies, clientView } from './http/client-address.ts';
+import { isLoopbackHost } from './http/loopback.ts';
+import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
+import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
+
+export interface GatewayDeps {
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface BoundListener {
+  name: string;
+  url: string;
+  port: number;
+}
+
+export interface Gateway {
+  listen(): Promise<BoundListener[]>;
+  close(): Promise<void>;
+  runtime(): Runtime;
+}
+
+export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+  const log = deps.log ?? pino({ level: config.logging.level });
+  const now = deps.now ?? Date.now;
+  const runtime = buildRuntime(config, log, now);
+  const servers: http.Server[] = [];
+  runtime.oidc.ready().catch((error: unknown) => log.warn({ issuer: config.oidc.issuer, err: String(error) }, 'identity provider not reachable yet; retrying'));
+
+  return {
+    runtime: () => runtime,
+    async listen() {
+      const bound: BoundListener[] = [];
+      for (const [index, listener] of config.listeners.entries()) {
+        const server = createListenerServer(listener, () => runtime);
+        servers.push(server);
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(listener.port, listener.address, () => resolve());
+        });
+        const port = (server.address() as AddressInfo).port;
+        const scheme = listener.tls ? 'https' : 'http';
+        const host = listener.address.includes(':') ? `[${listener.address}]` : listener.address;
+        bound.push({ name: listener.name ?? `listener-${index}`, url: `${scheme}://${host}:${port}`, port });
+      }
+      return bound;
+    },
+    async close() {
+      runtime.oidc.close();
+      for (const forwarder of runtime.forwarders.values()) forwarder.close();
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeIdleConnections();
+              setTimeout(() => server.closeAllConnections(), 2_000).unref();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+function buildRuntime(config: GatewayConfig, log: Logger, now: () => number): Runtime {
+  return {
+    config,
+    log,
+    now,
+    routes: createRouteTable(config.routes),
+    oidc: createOidcClient({ config: config.oidc, log, now }),
+    sessions: createSessionCookie({ config: config.session, now }),
+    loginSealer: createSealer({ secrets: config.session.secrets, purpose: 'login' }),
+    forwarders: new Map(config.routes.map((route) => [route.name, createForwarder(route)])),
+    trustedProxies: createTrustedProxies(config.trustedProxies),
+  };
+}
+
+function createListenerServer(listener: ListenerConfig, currentRuntime: () => Runtime): http.Server {
+  const info: ListenerInfo = {
+    protocol: listener.tls ? 'https' : 'http',
+    secureCookies: Boolean(listener.tls) || !isLoopbackHost(listener.address),
+  };
+  const server = listener.tls
+    ? https.createServer({
+        cert: readFileSync(listener.tls.certFile),
+        key: readFileSync(listener.tls.keyFile),
+        ...(listener.tls.clientCaFile ? { ca: readFileSync(listener.tls.clientCaFile) } : {}),
+        requestCert: listener.tls.requestClientCert,
+        // Unverified certificates are treated as absent by identify-device, not refused at the handshake.
+        rejectUnauthorized: false,
+      })
+    : http.createServer();
+  server.on('request', (req, res) => {
+    const ctx = createContext(currentRuntime(), info, req, res);
+    res.on('close', () => logDecision(ctx, res.statusCode));
+    void handleRequest(ctx);
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const ctx = createContext(currentRuntime(), info, req, undefined);
+    void handleUpgrade(ctx, socket, head).finally(() => logDecision(ctx, 101));
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+function createContext(runtime: Runtime, listener: ListenerInfo, req: http.IncomingMessage, res: http.ServerResponse | undefined): RequestContext {
+  const view = clientView(req, runtime.trustedProxies, listener.protocol);
+  return {
+    id: randomUUID(),
+    startedAtMs: performance.now(),
+    req,
+    res,
+    runtime,
+    listener,
+    clientAddress: view.clientAddress,
+    fromTrustedProxy: view.fromTrustedProxy,
+    protocol: view.protocol,
+    host: view.host,
+    setCookies: [],
+  };
+}
+
+function logDecision(ctx: RequestContext, status: number): void {
+  ctx.runtime.log.info(
+    {
+      requestId: ctx.id,
+      method: ctx.req.method,
+      host: ctx.host,
+      path: ctx.target?.path,
+      route: ctx.route?.name,
+      user: ctx.session?.email,
+      client: ctx.clientAddress,
+      verdict: ctx.decision?.verdict,
+      reasons: ctx.decision?.reasons,
+      status,
+      latencyMs: Math.round((performance.now() - ctx.startedAtMs) * 100) / 100,
+    },
+    'decision',
+  );
+}

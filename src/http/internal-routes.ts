@@ -1,0 +1,53 @@
+// The gateway's own endpoints under /.trustgate/ on every host: health, readiness, sign-in, callback,
+// logout. They are matched on the normalised path, so "/app/../.trustgate/x" lands here too.
+import { GatewayError } from '../errors.ts';
+import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
+import { finishLogin, logout, startLogin } from '../pipeline/identify-user/login-flow.ts';
+import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
+import { redirect, sendError, sendJson, sendPage } from './respond.ts';
+
+export const INTERNAL_PREFIX = '/.trustgate/';
+
+type Handler = (ctx: RequestContext) => Promise<void> | void;
+
+const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> = {
+  healthz: { methods: ['GET', 'HEAD'], handle: (ctx) => sendJson(ctx, 200, { status: 'ok' }) },
+  readyz: { methods: ['GET', 'HEAD'], handle: readiness },
+  login: { methods: ['GET'], handle: login },
+  callback: { methods: ['GET'], handle: callback },
+  logout: { methods: ['GET', 'POST'], handle: async (ctx) => redirect(ctx, await logout(ctx)) },
+  'signed-out': { methods: ['GET'], handle: (ctx) => sendPage(ctx, 200, 'signed-out', { title: 'Signed out' }) },
+};
+
+export async function handleInternal(ctx: RequestContext): Promise<void> {
+  const name = (ctx.target?.path ?? '').slice(INTERNAL_PREFIX.length).replace(/\/$/, '');
+  const handler = Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
+  if (!handler) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no such gateway page.');
+  if (!handler.methods.includes(ctx.req.method ?? '')) {
+    ctx.res?.setHeader('allow', handler.methods.join(', '));
+    throw new GatewayError('TG_ERR_BAD_REQUEST', `Use ${handler.methods.join(' or ')} here.`, { status: 405 });
+  }
+  await handler.handle(ctx);
+}
+
+function readiness(ctx: RequestContext): void {
+  const idp = ctx.runtime.oidc.isReady();
+  // Kick a discovery attempt so readiness recovers as soon as the IdP does.
+  if (!idp) ctx.runtime.oidc.ready().catch(() => {});
+  sendJson(ctx, idp ? 200 : 503, { status: idp ? 'ready' : 'not-ready', checks: { config: true, idp } });
+}
+
+async function login(ctx: RequestContext): Promise<void> {
+  const requested = new URLSearchParams(ctx.target?.query ?? '').get('rd');
+  const returnTo = safeReturnUrl(requested ?? '/', requestOrigin(ctx), ctx.runtime.routes.servesHost);
+  if (!returnTo) throw new GatewayError('TG_ERR_BAD_REQUEST', 'That return address is not an application behind this gateway.');
+  redirect(ctx, await startLogin(ctx, returnTo));
+}
+
+async function callback(ctx: RequestContext): Promise<void> {
+  try {
+    redirect(ctx, await finishLogin(ctx, (ctx.target?.query ?? '').replace(/^\?/, '')));
+  } catch (error) {
+    sendError(ctx, error, [{ label: 'Sign in again', href: '/' }]);
+  }
+}

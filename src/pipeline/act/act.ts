@@ -1,0 +1,88 @@
+// The last stage and the only one that answers: one place maps a decision to a forward, a sign-in
+// redirect, or a denial page (Pomerium keeps evaluation and responding apart the same way).
+import type { Duplex } from 'node:stream';
+import { GatewayError } from '../../errors.ts';
+import { redirect, sendError, sendPage, wantsJson } from '../../http/respond.ts';
+import { requestOrigin, type RequestContext } from '../request-context.ts';
+import { loginCookieName, startLogin } from '../identify-user/login-flow.ts';
+import type { Decision } from '../decide/decide.ts';
+import { rewriteHeaders } from './forward-headers.ts';
+
+export async function act(ctx: RequestContext, decision: Decision): Promise<void> {
+  switch (decision.verdict) {
+    case 'allow':
+      return forward(ctx);
+    case 'authenticate':
+      return askToSignIn(ctx, decision);
+    case 'deny':
+      return denyPage(ctx, decision);
+  }
+}
+
+function forward(ctx: RequestContext): void {
+  const forwarder = ctx.runtime.forwarders.get(ctx.route?.name ?? '');
+  if (!forwarder || !ctx.target || !ctx.res) throw new GatewayError('TG_ERR_INTERNAL', 'no forwarder for the matched route');
+  prepareForward(ctx);
+  if (ctx.setCookies.length > 0) appendSetCookies(ctx);
+  forwarder.web(ctx, (failed, error) => sendError(failed, error, [{ label: 'Try again', href: failed.target?.forwardTarget ?? '/' }]));
+}
+
+/** Sets the exact path that was decided on, and the headers the upstream may trust. */
+function prepareForward(ctx: RequestContext): void {
+  const { req, runtime } = ctx;
+  ctx.req.url = ctx.target?.forwardTarget ?? '/';
+  const inboundFor = req.headers['x-forwarded-for'];
+  rewriteHeaders(req.headers, {
+    requestId: ctx.id,
+    clientAddress: ctx.clientAddress,
+    protocol: ctx.protocol,
+    host: ctx.host,
+    trustedForwardedFor: ctx.fromTrustedProxy ? (Array.isArray(inboundFor) ? inboundFor.join(', ') : inboundFor) : undefined,
+    session: ctx.session,
+    ownCookies: [runtime.sessions.name, loginCookieName(ctx)],
+  });
+}
+
+export function forwardUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): void {
+  const forwarder = ctx.runtime.forwarders.get(ctx.route?.name ?? '');
+  if (!forwarder) throw new GatewayError('TG_ERR_INTERNAL', 'no forwarder for the matched route');
+  prepareForward(ctx);
+  forwarder.ws(ctx, socket, head);
+}
+
+/** Session cookies refreshed on this request ride on the upstream's response. */
+function appendSetCookies(ctx: RequestContext): void {
+  const res = ctx.res;
+  if (!res) return;
+  const original = res.writeHead.bind(res);
+  res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+    const existing = res.getHeader('set-cookie');
+    const upstream = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+    res.setHeader('set-cookie', [...upstream, ...ctx.setCookies]);
+    return original(...args);
+  }) as typeof res.writeHead;
+}
+
+async function askToSignIn(ctx: RequestContext, decision: Decision): Promise<void> {
+  const navigational = (ctx.req.method === 'GET' || ctx.req.method === 'HEAD') && !wantsJson(ctx.req.headers.accept);
+  if (!navigational) {
+    throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in through the gateway first.', { details: { reasons: decision.reasons } });
+  }
+  const returnTo = `${requestOrigin(ctx)}${ctx.target?.forwardTarget ?? '/'}`;
+  redirect(ctx, await startLogin(ctx, returnTo));
+}
+
+function denyPage(ctx: RequestContext, decision: Decision): void {
+  const route = ctx.route;
+  if (!route || !ctx.session || wantsJson(ctx.req.headers.accept)) {
+    sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', 'You do not have access to this application.', { details: { reasons: decision.reasons } }));
+    return;
+  }
+  sendPage(ctx, 403, 'access-denied', {
+    routeName: route.name,
+    allowedGroups: route.allowedGroups,
+    allowedEmailDomains: route.allowedEmailDomains,
+    allowedEmails: route.allowedEmails,
+    reasons: decision.reasons,
+  });
+}

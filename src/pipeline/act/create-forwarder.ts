@@ -1,0 +1,59 @@
+// Forwards allowed requests and WebSocket upgrades to one route's upstream with http-proxy over a
+// keep-alive agent. Upstream failures become 502 (unreachable) or 504 (too slow) error pages.
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import httpProxy from 'http-proxy';
+import { GatewayError } from '../../errors.ts';
+import type { RouteConfig } from '../../config/schema.ts';
+import type { RequestContext } from '../request-context.ts';
+
+export interface Forwarder {
+  web(ctx: RequestContext, onError: (ctx: RequestContext, error: GatewayError) => void): void;
+  ws(ctx: RequestContext, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+export function createForwarder(route: RouteConfig): Forwarder {
+  const target = new URL(route.upstream);
+  const agent =
+    target.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: 512, scheduling: 'lifo' })
+      : new http.Agent({ keepAlive: true, maxSockets: 512, scheduling: 'lifo' });
+  const proxy = httpProxy.createProxyServer({
+    target: route.upstream,
+    agent,
+    changeOrigin: !route.preserveHost,
+    xfwd: false,
+    ws: route.websockets,
+    proxyTimeout: route.timeout,
+  });
+  const timedOut = new WeakSet<http.IncomingMessage>();
+  proxy.on('proxyReq', (proxyReq, req) => {
+    proxyReq.on('timeout', () => timedOut.add(req));
+  });
+  // Without a listener http-proxy would throw on errors not passed to a callback (e.g. on WebSockets).
+  proxy.on('error', () => {});
+
+  return {
+    web(ctx, onError) {
+      const res = ctx.res as http.ServerResponse;
+      proxy.web(ctx.req, res, {}, (error) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        const gatewayError = timedOut.has(ctx.req)
+          ? new GatewayError('TG_ERR_UPSTREAM_TIMEOUT', `${route.name} did not answer within ${route.timeout / 1000} s.`, { cause: error })
+          : new GatewayError('TG_ERR_UPSTREAM_UNAVAILABLE', `${route.name} cannot be reached right now.`, { cause: error, details: { code } });
+        onError(ctx, gatewayError);
+      });
+    },
+    ws(ctx, socket, head) {
+      proxy.ws(ctx.req, socket, head, {}, () => {
+        if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      });
+    },
+    close() {
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// Rewrites the headers an upstream receives: inbound copies of every header the gateway sets are
+// removed in any spelling a backend could fold into the same name (case, "_" for "-"), the gateway's
+// cookies are dropped, and identity and X-Forwarded-* are set by the gateway alone.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Session } from '../identify-user/session-cookie.ts';
+
+/** Header names (canonical, lower-case, "-") that only the gateway may set. */
+const GATEWAY_HEADERS = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id']);
+const GATEWAY_PREFIX = 'x-trustgate-';
+
+export function isGatewayHeader(name: string): boolean {
+  const canonical = name.toLowerCase().replace(/_/g, '-');
+  return canonical.startsWith(GATEWAY_PREFIX) || GATEWAY_HEADERS.has(canonical);
+}
+
+export interface ForwardFacts {
+  requestId: string;
+  clientAddress: string;
+  protocol: 'http' | 'https';
+  host: string;
+  /** Inbound X-Forwarded-For, kept only when the peer is a trusted proxy. */
+  trustedForwardedFor: string | undefined;
+  session: Session | undefined;
+  /** Cookie names that belong to the gateway and never reach the upstream. */
+  ownCookies: readonly string[];
+}
+
+export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts): void {
+  for (const name of Object.keys(headers)) {
+    if (isGatewayHeader(name)) delete headers[name];
+  }
+  const cookie = stripCookies(headers.cookie, facts.ownCookies);
+  if (cookie) headers.cookie = cookie;
+  else delete headers.cookie;
+
+  headers['x-forwarded-for'] = facts.trustedForwardedFor ? `${facts.trustedForwardedFor}, ${facts.clientAddress}` : facts.clientAddress;
+  headers['x-forwarded-proto'] = facts.protocol;
+  headers['x-forwarded-host'] = facts.host;
+  headers['x-request-id'] = facts.requestId;
+  if (facts.session) {
+    headers['x-trustgate-user'] = headerSafe(facts.session.sub);
+    headers['x-trustgate-email'] = headerSafe(facts.session.email);
+    headers['x-trustgate-groups'] = facts.session.groups.map((g) => headerSafe(g).replace(/,/g, '%2C')).join(',');
+  }
+}
+
+function stripCookies(header: string | undefined, own: readonly string[]): string | undefined {
+  if (!header) return undefined;
+  const kept = header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => {
+      if (part === '') return false;
+      const name = part.slice(0, part.indexOf('=') === -1 ? part.length : part.indexOf('='));
+      return !own.some((ownName) => name === ownName || name.startsWith(`${ownName}_`));
+    });
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/** Percent-encodes what a header may not carry (non-ASCII, controls), so claims can never inject headers. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
+}

@@ -1,0 +1,58 @@
+// The pipeline, in order: normalise the path → internal route or matched route → identify the user →
+// identify the device → gather posture → decide → act. Only `act` (and the error path) answers.
+import type { Duplex } from 'node:stream';
+import { GatewayError } from '../errors.ts';
+import { normalizeTarget } from '../http/normalize-path.ts';
+import { sendError } from '../http/respond.ts';
+import { handleInternal, INTERNAL_PREFIX } from '../http/internal-routes.ts';
+import type { RequestContext } from './request-context.ts';
+import { identifyUser } from './identify-user/identify-user.ts';
+import { identifyDevice } from './identify-device/identify-device.ts';
+import { gatherPosture } from './gather-posture/gather-posture.ts';
+import { decide, type Decision } from './decide/decide.ts';
+import { act, forwardUpgrade } from './act/act.ts';
+
+export async function handleRequest(ctx: RequestContext): Promise<void> {
+  try {
+    ctx.target = normalizeTarget(ctx.req.url ?? '');
+    if (ctx.target.path === INTERNAL_PREFIX.slice(0, -1) || ctx.target.path.startsWith(INTERNAL_PREFIX)) {
+      await handleInternal(ctx);
+      return;
+    }
+    const decision = await evaluate(ctx, { canSetCookie: true });
+    await act(ctx, decision);
+  } catch (error) {
+    sendError(ctx, error);
+  }
+}
+
+/** WebSocket upgrades pass the same stages; the answer is the upstream's 101 or a bare HTTP error. */
+export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
+  try {
+    ctx.target = normalizeTarget(ctx.req.url ?? '');
+    const decision = await evaluate(ctx, { canSetCookie: false });
+    if (!ctx.route?.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');
+    if (decision.verdict === 'authenticate') throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in first.');
+    if (decision.verdict === 'deny') throw new GatewayError('TG_ERR_FORBIDDEN', 'Access denied.');
+    forwardUpgrade(ctx, socket, head);
+  } catch (error) {
+    const status = error instanceof GatewayError ? error.status : 500;
+    if (status >= 500) ctx.runtime.log.error({ requestId: ctx.id, err: error }, 'upgrade failed');
+    socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\nX-Request-Id: ${ctx.id}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+}
+
+async function evaluate(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<Decision> {
+  const { routes, now } = ctx.runtime;
+  const path = ctx.target?.path ?? '/';
+  const route = routes.match(ctx.host, path);
+  if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${ctx.host}${path}.`);
+  ctx.route = route;
+  const user = await identifyUser(ctx, options);
+  ctx.session = user.session;
+  const device = await identifyDevice(ctx);
+  const posture = await gatherPosture(ctx, device);
+  const decision = decide({ route, publicPath: routes.isPublicPath(route, path), user, device, posture }, now());
+  ctx.decision = decision;
+  return decision;
+}

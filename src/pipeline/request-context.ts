@@ -1,0 +1,59 @@
+// The per-request record every stage reads and fills in, and the runtime (built from one config
+// version) that a request keeps from start to end even if the config is swapped meanwhile.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { GatewayConfig, RouteConfig } from '../config/schema.ts';
+import type { NormalizedTarget } from '../http/normalize-path.ts';
+import type { RouteTable } from './match-route.ts';
+import type { OidcClient } from './identify-user/oidc-client.ts';
+import type { SessionCookie, Session } from './identify-user/session-cookie.ts';
+import type { Sealer } from './identify-user/create-sealer.ts';
+import type { Forwarder } from './act/create-forwarder.ts';
+import type { Decision } from './decide/decide.ts';
+import type { TrustedProxies } from '../http/client-address.ts';
+
+export interface Runtime {
+  readonly config: GatewayConfig;
+  readonly routes: RouteTable;
+  readonly oidc: OidcClient;
+  readonly sessions: SessionCookie;
+  readonly loginSealer: Sealer;
+  readonly forwarders: ReadonlyMap<string, Forwarder>;
+  readonly trustedProxies: TrustedProxies;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+export interface ListenerInfo {
+  readonly protocol: 'http' | 'https';
+  /** Set cookies with Secure: everywhere except plain http bound to loopback. */
+  readonly secureCookies: boolean;
+}
+
+export interface RequestContext {
+  readonly id: string;
+  readonly startedAtMs: number;
+  readonly req: IncomingMessage;
+  /** Absent for WebSocket upgrades, which answer on the raw socket. */
+  readonly res: ServerResponse | undefined;
+  readonly runtime: Runtime;
+  readonly listener: ListenerInfo;
+  /** The client's address: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
+  readonly clientAddress: string;
+  /** The socket peer is a configured trusted proxy, so its X-Forwarded-* headers were believed. */
+  readonly fromTrustedProxy: boolean;
+  /** Scheme the client used (from X-Forwarded-Proto only behind a trusted proxy). */
+  readonly protocol: 'http' | 'https';
+  /** Host header as sent (lower-cased), e.g. "app.example.com:8443". */
+  readonly host: string;
+  target?: NormalizedTarget;
+  route?: RouteConfig;
+  session?: Session;
+  decision?: Decision;
+  /** Set-Cookie headers to add to whatever response goes out. */
+  readonly setCookies: string[];
+}
+
+export function requestOrigin(ctx: RequestContext): string {
+  return `${ctx.protocol}://${ctx.host}`;
+}
