@@ -38,7 +38,12 @@ export function parseConfigText(text: string, source: string, env: Env = process
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
-      problems.push({ path: formatPath(issue.path), message: issue.message });
+      if (issue.code === 'unrecognized_keys') {
+        // One problem per unknown key, at the key's own path (routes[0].upstreem), so a typo is easy to find.
+        for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+      } else {
+        problems.push({ path: formatPath(issue.path), message: issue.message });
+      }
     }
   } else {
     problems.push(...crossCheckConfig(result.data));

@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfigFile } from '../config/load-config.ts';
+import type { GatewayConfig } from '../config/schema.ts';
 import { createGateway } from '../gateway.ts';
 import { CALLBACK_PATH } from '../pipeline/identify-user/login-flow.ts';
 import { DEMO_USERS, startDevIdp } from './dev-idp.ts';
@@ -20,26 +21,38 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-export async function startDemo(configFile: string, options: { quiet?: boolean } = {}): Promise<Demo> {
-  const config = await loadConfigFile(configFile);
-  const route = config.routes[0];
-  const listener = config.listeners[0];
-  if (!route || !listener) throw new Error('the demo config needs a route and a listener');
-  const issuer = new URL(config.oidc.issuer);
-  const upstream = new URL(route.upstream);
+export interface DemoOptions {
+  quiet?: boolean;
+  /** Listen on free ports instead of the config's (tests run the demo beside a developer's). */
+  ephemeralPorts?: boolean;
+}
 
-  const idp = await startDevIdp({ host: issuer.hostname, port: Number(issuer.port) });
-  const app = await startDemoApp({ host: upstream.hostname, port: Number(upstream.port) });
+export async function startDemo(configFile: string, options: DemoOptions = {}): Promise<Demo> {
+  const fileConfig = await loadConfigFile(configFile);
+  const route = fileConfig.routes[0];
+  if (!route || !fileConfig.listeners[0]) throw new Error('the demo config needs a route and a listener');
+  const portOf = (url: string): number => (options.ephemeralPorts ? 0 : Number(new URL(url).port));
+
+  const idp = await startDevIdp({ host: new URL(fileConfig.oidc.issuer).hostname, port: portOf(fileConfig.oidc.issuer) });
+  const app = await startDemoApp({ host: new URL(route.upstream).hostname, port: portOf(route.upstream) });
   const fleet = await startFleetSimulator({
     host: '127.0.0.1',
-    port: DEMO_FLEET_PORT,
+    port: options.ephemeralPorts ? 0 : DEMO_FLEET_PORT,
     data: await loadSimulatorData(SIMULATOR_DATA),
     apiToken: DEMO_FLEET_TOKEN,
   });
+  const config: GatewayConfig = options.ephemeralPorts
+    ? {
+        ...fileConfig,
+        listeners: fileConfig.listeners.map((l) => ({ ...l, port: 0 })),
+        oidc: { ...fileConfig.oidc, issuer: idp.issuer },
+        routes: fileConfig.routes.map((r) => ({ ...r, upstream: app.url })),
+      }
+    : fileConfig;
   const log = pino({ level: options.quiet ? 'silent' : config.logging.level });
   const gateway = createGateway(config, { log });
-  await gateway.listen();
-  const gatewayUrl = `http://${route.host}:${listener.port}`;
+  const [bound] = await gateway.listen();
+  const gatewayUrl = `http://${route.host}:${bound?.port}`;
   idp.registerClient({
     clientId: config.oidc.clientId,
     clientSecret: config.oidc.clientSecret,
