@@ -70,7 +70,7 @@ function renderPage(req: IncomingMessage): string {
   const email = headerText(req.headers['x-trustgate-email']);
   const groups = headerText(req.headers['x-trustgate-groups']);
   const who = user
-    ? `Signed in as <strong>${escapeHtml(user)}</strong> (${escapeHtml(email)})`
+    ? `Signed in as <strong>${escapeHtml(user)}</strong> (${escapeHtml(email)}) · <a href="/.trustgate/logout">Sign out</a>`
     : 'No <code>X-Trustgate-User</code> header: this request did not come through the gateway.';
   const rows = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
