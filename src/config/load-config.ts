@@ -35,14 +35,18 @@ export function parseConfigText(text: string, source: string, env: Env = process
   if (problems.length > 0) throw invalid(source, problems);
 
   const raw = substituteEnv(doc.toJS() ?? {}, env, problems);
+  const envPaths = new Set(problems.map((p) => p.path));
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
+      const path = formatPath(issue.path);
+      // A missing variable was already reported; the empty string it left behind would be reported again.
+      if (envPaths.has(path)) continue;
       if (issue.code === 'unrecognized_keys') {
         // One problem per unknown key, at the key's own path (routes[0].upstreem), so a typo is easy to find.
         for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
       } else {
-        problems.push({ path: formatPath(issue.path), message: issue.message });
+        problems.push({ path, message: issue.message });
       }
     }
   } else {
