@@ -51,3 +51,6 @@ const cookieValue = await gateway.runtime().sessions.seal({
 process.stdout.write(
   `${JSON.stringify({ upstream: upstreamUrl, bare: bareUrl, gateway: bound?.url, cookie: `${config.session.cookieName}=${cookieValue}` })}\n`,
 );
+
+// Exit through process.exit so --cpu-prof can write its profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -32,8 +32,13 @@ export interface ClientView {
   fromTrustedProxy: boolean;
 }
 
+/** The socket peer's address, IPv4-mapped IPv6 written as plain IPv4. */
+export function peerAddress(req: IncomingMessage): string {
+  return unmapIpv4(req.socket.remoteAddress ?? '');
+}
+
 export function clientView(req: IncomingMessage, trusted: TrustedProxies, listenerProtocol: 'http' | 'https'): ClientView {
-  const peer = unmapIpv4(req.socket.remoteAddress ?? '');
+  const peer = peerAddress(req);
   const host = (req.headers.host ?? '').toLowerCase();
   if (!trusted.contains(peer)) return { clientAddress: peer, protocol: listenerProtocol, host, fromTrustedProxy: false };
   // Walk X-Forwarded-For from the right, skipping our own trusted hops: the first untrusted one is the client.

@@ -85,6 +85,9 @@ describe('normalizeTarget', () => {
     ['authority-form target', 'evil.example:443'],
     ['empty target', ''],
     ['relative target', 'a/b'],
+    ['Tomcat path parameter on dot-dot', '/public/..;/secret'],
+    ['encoded path parameter on dot-dot', '/public/%2e%2e;x/secret'],
+    ['path parameter on a single dot', '/a/.;x/b'],
   ])('rejects %s with TG_ERR_BAD_PATH', (_name, target) => {
     const error = rejection(target);
     expect(error).toBeInstanceOf(GatewayError);

@@ -30,6 +30,8 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
   parts.forEach((rawSegment, index) => {
     const segment = decodeSegment(rawSegment);
     if (/[\x00-\x1f\x7f]/.test(segment)) throw bad('encoded control characters in the path');
+    // Tomcat/Spring read "..;x" as ".." (path parameters): a backend would resolve what we did not.
+    if (/^\.\.?;/.test(segment)) throw bad('path parameters on a dot segment');
     if (segment === '' || segment === '.') {
       // "//" collapses and "." disappears; a trailing empty segment keeps the trailing slash.
       if (index === parts.length - 1 && index > 0) segments.push('');

@@ -39,8 +39,7 @@ export function createRouteTable(routes: readonly RouteConfig[]): RouteTable {
   };
 }
 
+/** Drops a numeric ":port"; anything else after a colon ("127.0.0.1:x@evil.example") is not a port. */
 function stripPort(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.lastIndexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
+  return /^(.+):\d+$/.exec(host)?.[1] ?? host;
 }

@@ -7,6 +7,7 @@ import { requestOrigin, type RequestContext } from '../request-context.ts';
 import { loginCookieName, startLogin } from '../identify-user/login-flow.ts';
 import type { Decision } from '../decide/decide.ts';
 import { rewriteHeaders } from './forward-headers.ts';
+import { peerAddress } from '../../http/client-address.ts';
 
 export async function act(ctx: RequestContext, decision: Decision): Promise<void> {
   switch (decision.verdict) {
@@ -34,7 +35,7 @@ function prepareForward(ctx: RequestContext): void {
   const inboundFor = req.headers['x-forwarded-for'];
   rewriteHeaders(req.headers, {
     requestId: ctx.id,
-    clientAddress: ctx.clientAddress,
+    peerAddress: peerAddress(req),
     protocol: ctx.protocol,
     host: ctx.host,
     trustedForwardedFor: ctx.fromTrustedProxy ? (Array.isArray(inboundFor) ? inboundFor.join(', ') : inboundFor) : undefined,

@@ -21,7 +21,8 @@ export function createForwarder(route: RouteConfig): Forwarder {
       ? new https.Agent({ keepAlive: true, maxSockets: 512, scheduling: 'lifo' })
       : new http.Agent({ keepAlive: true, maxSockets: 512, scheduling: 'lifo' });
   const proxy = httpProxy.createProxyServer({
-    target: route.upstream,
+    // Parsed once here: given a string, http-proxy would re-parse the target on every request.
+    target: legacyTarget(target),
     agent,
     changeOrigin: !route.preserveHost,
     xfwd: false,
@@ -55,5 +56,16 @@ export function createForwarder(route: RouteConfig): Forwarder {
       proxy.close();
       agent.destroy();
     },
+  };
+}
+
+/** The url.parse()-shaped object http-proxy reads (host, hostname, port, path), built without url.parse. */
+function legacyTarget(url: URL): { protocol: string; host: string; hostname: string; port: number; path: string } {
+  return {
+    protocol: url.protocol,
+    host: url.host,
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    path: url.pathname === '/' ? '' : url.pathname,
   };
 }

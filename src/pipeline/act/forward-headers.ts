@@ -4,8 +4,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Session } from '../identify-user/session-cookie.ts';
 
-/** Header names (canonical, lower-case, "-") that only the gateway may set. */
-const GATEWAY_HEADERS = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id']);
+/**
+ * Header names (canonical, lower-case, "-") that only the gateway may set, plus client-IP and path
+ * override headers some frameworks believe (IIS/Symfony X-Original-URL would get around path rules).
+ */
+const GATEWAY_HEADERS = new Set([
+  'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix',
+  'x-real-ip', 'x-request-id', 'x-original-url', 'x-rewrite-url', 'true-client-ip', 'x-client-ip', 'cf-connecting-ip',
+]);
+/** Connection options that may pass; any other token names a header to drop (RFC 9110 §7.6.1). */
+const CONNECTION_OPTIONS = new Set(['keep-alive', 'close', 'upgrade']);
 const GATEWAY_PREFIX = 'x-trustgate-';
 
 export function isGatewayHeader(name: string): boolean {
@@ -15,7 +23,8 @@ export function isGatewayHeader(name: string): boolean {
 
 export interface ForwardFacts {
   requestId: string;
-  clientAddress: string;
+  /** The socket peer, appended to X-Forwarded-For (the client itself unless it is a trusted proxy). */
+  peerAddress: string;
   protocol: 'http' | 'https';
   host: string;
   /** Inbound X-Forwarded-For, kept only when the peer is a trusted proxy. */
@@ -26,6 +35,7 @@ export interface ForwardFacts {
 }
 
 export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts): void {
+  stripConnectionListed(headers);
   for (const name of Object.keys(headers)) {
     if (isGatewayHeader(name)) delete headers[name];
   }
@@ -33,7 +43,7 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
   if (cookie) headers.cookie = cookie;
   else delete headers.cookie;
 
-  headers['x-forwarded-for'] = facts.trustedForwardedFor ? `${facts.trustedForwardedFor}, ${facts.clientAddress}` : facts.clientAddress;
+  headers['x-forwarded-for'] = facts.trustedForwardedFor ? `${facts.trustedForwardedFor}, ${facts.peerAddress}` : facts.peerAddress;
   headers['x-forwarded-proto'] = facts.protocol;
   headers['x-forwarded-host'] = facts.host;
   headers['x-request-id'] = facts.requestId;
@@ -42,6 +52,19 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
     headers['x-trustgate-email'] = headerSafe(facts.session.email);
     headers['x-trustgate-groups'] = facts.session.groups.map((g) => headerSafe(g).replace(/,/g, '%2C')).join(',');
   }
+}
+
+/** A client could list our identity headers in Connection so that a proxy behind us deletes them. */
+function stripConnectionListed(headers: IncomingHttpHeaders): void {
+  const connection = headers.connection;
+  if (!connection) return;
+  const kept: string[] = [];
+  for (const token of connection.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) {
+    if (CONNECTION_OPTIONS.has(token)) kept.push(token);
+    else delete headers[token];
+  }
+  if (kept.length > 0) headers.connection = kept.join(', ');
+  else delete headers.connection;
 }
 
 function stripCookies(header: string | undefined, own: readonly string[]): string | undefined {

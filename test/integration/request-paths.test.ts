@@ -1,0 +1,135 @@
+// Request paths through the real gateway: what the upstream receives is the path the decision was made
+// on, public paths cannot be reached sideways with "..", and odd targets get clear 400/404 answers.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { EchoResponse } from '../../src/dev/demo-app.ts';
+import { BrowserClient, signIn } from '../support/browser-client.ts';
+import { rawRequest, socketRequest } from '../support/raw-request.ts';
+import { startStack, type Stack } from '../support/start-stack.ts';
+
+const REQUEST_ID_IN_PAGE = /Request id: <code data-testid="request-id">[0-9a-f-]{36}<\/code>/;
+
+describe('request paths', () => {
+  let stack: Stack;
+  let cookie: string;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    const client = new BrowserClient();
+    const { response } = await signIn(client, `${stack.url}/`, 'alice');
+    expect(response.status).toBe(200);
+    cookie = `trustgate_session=${client.cookie('trustgate_session')?.value ?? ''}`;
+  });
+  afterAll(() => stack.close());
+
+  async function echoOf(target: string): Promise<EchoResponse> {
+    const response = await rawRequest(stack.url, target, { headers: [['Cookie', cookie], ['Accept', 'application/json']] });
+    expect(response.status, response.body).toBe(200);
+    return JSON.parse(response.body) as EchoResponse;
+  }
+
+  test('dot segments are resolved before the upstream sees the path', async () => {
+    expect((await echoOf('/a/../echo/x')).url).toBe('/echo/x');
+    expect((await echoOf('/echo/./y/../x')).url).toBe('/echo/x');
+    expect((await echoOf('/a/%2e%2e/echo/x')).url).toBe('/echo/x');
+  });
+
+  test('repeated slashes are collapsed; the query is forwarded untouched', async () => {
+    expect((await echoOf('/echo//x///y')).url).toBe('/echo/x/y');
+    expect((await echoOf('/echo/x/?a=1&b=%2F//c')).url).toBe('/echo/x/?a=1&b=%2F//c');
+  });
+
+  test('double-encoded dots reach the upstream still encoded, never as ".."', async () => {
+    expect((await echoOf('/echo/%252e%252e/x')).url).toBe('/echo/%252e%252e/x');
+  });
+
+  test('a public path cannot be used to reach a protected one with ".."', async () => {
+    const anonymous = { headers: [['Accept', 'text/html']] as [string, string][] };
+    const publicPage = await rawRequest(stack.url, '/public/page', anonymous);
+    expect(publicPage.status).toBe(200);
+    expect(publicPage.body).toBe('public');
+
+    for (const target of ['/public/../echo/secret', '/public/%2e%2e/echo/secret', '/public/./../echo/secret', '//public/..//echo/secret']) {
+      const response = await rawRequest(stack.url, target, anonymous);
+      expect(response.status, target).toBe(302);
+      expect(new URL(response.headers.location ?? '').origin, target).toBe(stack.idp.issuer);
+    }
+    const api = await rawRequest(stack.url, '/public/../echo/secret', { headers: [['Accept', 'application/json']] });
+    expect(api.status).toBe(401);
+    expect(JSON.parse(api.body)).toMatchObject({ error: 'TG_ERR_UNAUTHENTICATED' });
+  });
+
+  const rejected = [
+    '/echo/a%2Fb',
+    '/echo/a%2fb',
+    '/echo/a%5Cb',
+    '/echo/a\\b',
+    '/echo/a%00b',
+    '/echo/a%zz',
+    '/echo/%E0%A4%A',
+    '/echo/%C0%AE%C0%AE/x',
+    '/..',
+    '/echo/../../x',
+    '/echo/a%01b',
+    'http://evil/',
+  ];
+
+  test.each(rejected)('%s gets a 400 page with a request id, and never reaches the upstream', async (target) => {
+    const page = await rawRequest(stack.url, target, { headers: [['Cookie', cookie], ['Accept', 'text/html']] });
+    expect(page.status).toBe(400);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(page.body).toContain('Bad request path');
+    expect(page.body).toMatch(REQUEST_ID_IN_PAGE);
+    expect(page.body).toContain(String(page.headers['x-request-id']));
+    expect(page.body).not.toContain('"rawHeaders"');
+
+    const json = await rawRequest(stack.url, target, { headers: [['Cookie', cookie], ['Accept', 'application/json']] });
+    expect(json.status).toBe(400);
+    expect(JSON.parse(json.body)).toMatchObject({ error: 'TG_ERR_BAD_PATH', requestId: json.headers['x-request-id'] });
+  });
+
+  test('an asterisk-form target is refused', async () => {
+    const response = await rawRequest(stack.url, '*', { method: 'OPTIONS', headers: [['Accept', 'application/json']] });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'TG_ERR_BAD_PATH' });
+  });
+
+  test('raw control characters in the target never get an answer from the upstream', async () => {
+    const answer = await socketRequest(stack.url, `GET /echo/a\x01b HTTP/1.1\r\nHost: 127.0.0.1:${stack.port}\r\nCookie: ${cookie}`);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).not.toContain('rawHeaders');
+  });
+
+  test('an unknown host gets the 404 page', async () => {
+    const page = await rawRequest(stack.url, '/echo/x', { headers: [['Host', 'unknown.example'], ['Accept', 'text/html']] });
+    expect(page.status).toBe(404);
+    expect(page.body).toContain('No such application');
+    expect(page.body).toMatch(REQUEST_ID_IN_PAGE);
+    const json = await rawRequest(stack.url, '/echo/x', { headers: [['Host', 'unknown.example'], ['Accept', 'application/json']] });
+    expect(JSON.parse(json.body)).toMatchObject({ error: 'TG_ERR_NO_ROUTE' });
+  });
+
+  test('a Host whose "port" is not a number is not the route host', async () => {
+    for (const host of [`127.0.0.1:${stack.port}@evil.example`, '127.0.0.1:evil.example', '127.0.0.1:']) {
+      const response = await rawRequest(stack.url, '/echo/x', { headers: [['Host', host], ['Cookie', cookie], ['Accept', 'application/json']] });
+      expect(response.status, host).toBe(404);
+      expect(JSON.parse(response.body), host).toMatchObject({ error: 'TG_ERR_NO_ROUTE' });
+    }
+  });
+
+  test('an unknown gateway page is 404, not forwarded', async () => {
+    const response = await rawRequest(stack.url, '/.trustgate/nope', { headers: [['Cookie', cookie], ['Accept', 'application/json']] });
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'TG_ERR_NO_ROUTE' });
+  });
+
+  test('a path that normalises into /.trustgate/ is answered by the gateway', async () => {
+    for (const target of ['/x/../.trustgate/healthz', '/echo/%2e%2e/.trustgate/healthz', '//.trustgate//healthz']) {
+      const response = await rawRequest(stack.url, target, { headers: [['Cookie', cookie], ['Accept', 'application/json']] });
+      expect(response.status, target).toBe(200);
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      expect(body, target).toMatchObject({ status: 'ok' });
+      expect(body, target).not.toHaveProperty('rawHeaders');
+    }
+  });
+});

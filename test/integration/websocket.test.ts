@@ -1,0 +1,117 @@
+// WebSocket upgrades through the gateway: signed-in users reach the upstream with identity headers and
+// without the gateway's cookie; anonymous, unauthorised and websockets-off upgrades are refused.
+import type { IncomingMessage } from 'node:http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { BrowserClient, signIn } from '../support/browser-client.ts';
+import { startStack, type Stack } from '../support/start-stack.ts';
+
+interface Hello {
+  type: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+type Outcome = { kind: 'open'; socket: WebSocket; hello: Hello } | { kind: 'refused'; status: number; requestId: string | undefined };
+
+/** Connects and waits for the upstream's hello, or for the HTTP answer that refused the upgrade. */
+function connect(url: string, headers: Record<string, string> = {}): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('message', (data: Buffer) => resolve({ kind: 'open', socket, hello: JSON.parse(data.toString('utf8')) as Hello }));
+    socket.once('unexpected-response', (_req, res: IncomingMessage) => {
+      const requestId = res.headers['x-request-id'];
+      resolve({ kind: 'refused', status: res.statusCode ?? 0, requestId: Array.isArray(requestId) ? requestId[0] : requestId });
+      res.resume();
+      socket.terminate();
+    });
+    socket.once('error', (error) => reject(error));
+  });
+}
+
+function nextMessage(socket: WebSocket): Promise<string> {
+  return new Promise((resolve) => socket.once('message', (data: Buffer) => resolve(data.toString('utf8'))));
+}
+
+async function sessionCookie(stack: Stack, user: string): Promise<string> {
+  const client = new BrowserClient();
+  await signIn(client, `${stack.url}/`, user);
+  const value = client.cookie('trustgate_session')?.value;
+  if (!value) throw new Error(`${user} did not get a session`);
+  return `trustgate_session=${value}`;
+}
+
+describe('websockets', () => {
+  let stack: Stack;
+  let wsUrl: string;
+  let alice: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      routes: (upstream) => [
+        { name: 'app', host: '127.0.0.1', upstream, allowedGroups: ['engineering'], websockets: true },
+        { name: 'no-ws', host: '127.0.0.1', pathPrefix: '/no-ws', upstream, allowedGroups: ['engineering'], websockets: false },
+      ],
+    });
+    wsUrl = stack.url.replace(/^http/, 'ws');
+    alice = await sessionCookie(stack, 'alice');
+  });
+  afterAll(() => stack.close());
+
+  test('a signed-in user reaches the upstream with identity headers and without the session cookie', async () => {
+    const outcome = await connect(`${wsUrl}/ws?room=1`, { cookie: `app_pref=1; ${alice}` });
+    if (outcome.kind !== 'open') throw new Error(`upgrade refused with ${outcome.status}`);
+    const { socket, hello } = outcome;
+    try {
+      expect(hello.type).toBe('hello');
+      expect(hello.url).toBe('/ws?room=1');
+      expect(hello.headers['x-trustgate-user']).toBe('alice');
+      expect(hello.headers['x-trustgate-email']).toBe('alice@example.com');
+      expect(hello.headers['x-forwarded-for']).toBe('127.0.0.1');
+      expect(hello.headers.cookie).toBe('app_pref=1');
+      expect(JSON.stringify(hello.headers)).not.toContain('trustgate_session');
+
+      const reply = nextMessage(socket);
+      socket.send('ping');
+      expect(await reply).toBe('echo:ping');
+    } finally {
+      socket.close();
+    }
+  });
+
+  test('forged identity headers on an upgrade are replaced by the real ones', async () => {
+    const outcome = await connect(`${wsUrl}/ws`, { cookie: alice, 'x-trustgate-user': 'admin', x_trustgate_groups: 'admins', 'x-forwarded-for': '6.6.6.6' });
+    if (outcome.kind !== 'open') throw new Error(`upgrade refused with ${outcome.status}`);
+    outcome.socket.close();
+    expect(outcome.hello.headers['x-trustgate-user']).toBe('alice');
+    expect(outcome.hello.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(outcome.hello.headers).not.toHaveProperty('x_trustgate_groups');
+  });
+
+  test('an anonymous upgrade is refused with 401', async () => {
+    const outcome = await connect(`${wsUrl}/ws`);
+    expect(outcome).toMatchObject({ kind: 'refused', status: 401 });
+    if (outcome.kind === 'refused') expect(outcome.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('an upgrade with a forged session cookie is refused with 401', async () => {
+    const outcome = await connect(`${wsUrl}/ws`, { cookie: 'trustgate_session=forged' });
+    expect(outcome).toMatchObject({ kind: 'refused', status: 401 });
+  });
+
+  test('a user outside the allowed groups is refused with 403', async () => {
+    const erin = await sessionCookie(stack, 'erin');
+    const outcome = await connect(`${wsUrl}/ws`, { cookie: erin });
+    expect(outcome).toMatchObject({ kind: 'refused', status: 403 });
+  });
+
+  test('a route with websockets off refuses the upgrade with 403, even for an allowed user', async () => {
+    const outcome = await connect(`${wsUrl}/no-ws/ws`, { cookie: alice });
+    expect(outcome).toMatchObject({ kind: 'refused', status: 403 });
+  });
+
+  test('a bad upgrade path is refused with 400', async () => {
+    const outcome = await connect(`${wsUrl}/ws%2F..`, { cookie: alice });
+    expect(outcome).toMatchObject({ kind: 'refused', status: 400 });
+  });
+});
