@@ -1,11 +1,11 @@
 // Composition root: builds the runtime (clients, route table, forwarders) from one frozen config,
 // opens the listeners (HTTP, HTTPS with optional client certificates) and feeds every request and
 // upgrade into the pipeline. Logs one decision line per request.
+import { listen } from './http/listen.ts';
 import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { GatewayConfig, ListenerConfig } from './config/schema.ts';
@@ -50,11 +50,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       for (const [index, listener] of config.listeners.entries()) {
         const server = createListenerServer(listener, () => runtime);
         servers.push(server);
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(listener.port, listener.address, () => resolve());
-        });
-        const port = (server.address() as AddressInfo).port;
+        const port = await listen(server, listener.port, listener.address);
         const scheme = listener.tls ? 'https' : 'http';
         const host = listener.address.includes(':') ? `[${listener.address}]` : listener.address;
         bound.push({ name: listener.name ?? `listener-${index}`, url: `${scheme}://${host}:${port}`, port });

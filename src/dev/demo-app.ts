@@ -1,9 +1,9 @@
 // Demo upstream behind the gateway: shows (HTML) or echoes (JSON, WebSocket) exactly what it received,
 // so the demo can show the identity headers and integration tests can assert on what reached upstream.
 
+import { closeServer, listen } from '../http/listen.ts';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 
 export interface DemoAppOptions {
@@ -187,27 +187,17 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, host);
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
 
   return {
     url: `http://${urlHost}:${port}`,
     port,
     close() {
-      return new Promise<void>((resolve) => {
-        // Upgraded sockets are no longer tracked by the http server, so end them here.
-        for (const ws of wss.clients) ws.terminate();
-        wss.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      // Upgraded sockets are no longer tracked by the http server, so end them here.
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      return closeServer(server);
     },
   };
 }

@@ -1,10 +1,10 @@
 // Development OpenID Provider (oidc-provider) with a pick-a-demo-user sign-in page, for the embedded
 // demo and for integration tests. Never for production: no passwords, keys and state live in memory.
 
+import { closeServer, listen } from '../http/listen.ts';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export interface DevUser {
   id: string;
@@ -487,14 +487,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, host);
   const issuer = (options.publicUrl ?? formatIssuer(host, port)).replace(/\/+$/, '');
 
   function rebuild(): void {
@@ -533,10 +526,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       store.entries.clear();
     },
     close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      return closeServer(server);
     },
   };
 }

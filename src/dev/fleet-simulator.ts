@@ -1,5 +1,6 @@
 // A Fleet server simulator for dev and tests, speaking Fleet's REST wire format (plain node:http).
 // The /_sim/ control API needs no token and can rewrite results: never expose it beyond dev/test.
+import { closeServer, listen } from '../http/listen.ts';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -199,10 +200,7 @@ export async function startFleetSimulator(options: FleetSimulatorOptions): Promi
         : Promise.resolve(send(res, notFound(`Route ${req.method} ${url.pathname}`)));
     work.catch((error: unknown) => send(res, { status: 400, body: errorBody('Bad request', String(error)) }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port, address } = server.address() as AddressInfo;
   const hostForUrl = address.includes(':') ? `[${address}]` : address;
   return {
@@ -212,8 +210,7 @@ export async function startFleetSimulator(options: FleetSimulatorOptions): Promi
     close: async () => {
       state.dispose();
       for (const timer of timers) clearTimeout(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }
