@@ -17,6 +17,12 @@ import { createForwarder } from './pipeline/act/create-forwarder.ts';
 import { createTrustedProxies, clientView } from './http/client-address.ts';
 import { isLoopbackHost } from './http/loopback.ts';
 import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { X509Certificate } from 'node:crypto';
+import { createFleetClient } from './pipeline/gather-posture/fleet-client.ts';
+import { createPostureCache, createPostureMetrics } from './pipeline/gather-posture/posture-cache.ts';
+import { compileSanPattern, loadCaBundle } from './pipeline/identify-device/device-certificate.ts';
+import { createCsrf } from './http/csrf.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
 
 export interface GatewayDeps {
@@ -59,6 +65,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
     async close() {
       runtime.oidc.close();
+      await runtime.fleet?.close();
       for (const forwarder of runtime.forwarders.values()) forwarder.close();
       await Promise.all(
         servers.map(
@@ -75,10 +82,32 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
 }
 
 function buildRuntime(config: GatewayConfig, log: Logger, now: () => number): Runtime {
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'trustgate_' });
+  const fleet = config.fleet
+    ? createFleetClient({ baseUrl: config.fleet.url, apiToken: config.fleet.apiToken, timeoutMs: config.fleet.timeout, maxConcurrency: config.fleet.maxConcurrency, retries: config.fleet.retries })
+    : undefined;
+  const posture = fleet
+    ? createPostureCache({
+        fleet,
+        ttlMs: config.posture.cacheTtl,
+        staleLimitMs: config.posture.staleLimit,
+        maxEntries: config.posture.maxEntries,
+        now,
+        metrics: createPostureMetrics(metrics),
+      })
+    : undefined;
   return {
     config,
     log,
     now,
+    csrf: createCsrf(config.session.secrets),
+    fleet,
+    posture,
+    policyCreatedAt: new Map(),
+    deviceIdentity: { sanPattern: compileSanPattern(config.deviceIdentity.sanPattern), headerCas: loadDeviceCas(config) },
+    metrics,
+    metricsAllowed: createTrustedProxies(config.metrics.allowFrom),
     routes: createRouteTable(config.routes),
     oidc: createOidcClient({ config: config.oidc, log, now }),
     sessions: createSessionCookie({ config: config.session, now }),
@@ -86,6 +115,14 @@ function buildRuntime(config: GatewayConfig, log: Logger, now: () => number): Ru
     forwarders: new Map(config.routes.map((route) => [route.name, createForwarder(route)])),
     trustedProxies: createTrustedProxies(config.trustedProxies),
   };
+}
+
+/** CAs a forwarded device certificate must chain to: the configured bundle, else the listeners' device CAs. */
+function loadDeviceCas(config: GatewayConfig): X509Certificate[] {
+  const files = config.deviceIdentity.certificateCaFile
+    ? [config.deviceIdentity.certificateCaFile]
+    : config.listeners.flatMap((l) => (l.tls?.clientCaFile ? [l.tls.clientCaFile] : []));
+  return files.flatMap((file) => loadCaBundle(readFileSync(file, 'utf8')));
 }
 
 function createListenerServer(listener: ListenerConfig, currentRuntime: () => Runtime): http.Server {

@@ -5,9 +5,51 @@ import { isIP } from 'node:net';
 import type { ConfigProblem } from './load-config.ts';
 import type { GatewayConfig } from './schema.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
+import { compileSanPattern } from '../pipeline/identify-device/device-certificate.ts';
 
 export function crossCheckConfig(config: GatewayConfig): ConfigProblem[] {
-  return [...checkRoutes(config), ...checkTrustedProxies(config), ...checkListeners(config), ...checkIssuer(config)];
+  return [
+    ...checkRoutes(config),
+    ...checkDeviceRules(config),
+    ...checkAddressList(config.trustedProxies, 'trustedProxies'),
+    ...checkAddressList(config.metrics.allowFrom, 'metrics.allowFrom'),
+    ...checkListeners(config),
+    ...checkIssuer(config),
+    ...checkDeviceIdentity(config),
+  ];
+}
+
+function checkDeviceRules(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.routes.forEach((route, i) => {
+    const rule = route.device;
+    if (!rule) return;
+    if (!config.fleet) problems.push({ path: `routes[${i}].device`, message: 'device rules need the fleet section (url, apiToken)' });
+    if (rule.mode === 'warn' && !rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'mode "warn" needs a deadline (ISO date-time)' });
+    if (rule.mode !== 'warn' && rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'only used with mode "warn"' });
+  });
+  return problems;
+}
+
+function checkDeviceIdentity(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  try {
+    compileSanPattern(config.deviceIdentity.sanPattern);
+  } catch (error) {
+    problems.push({ path: 'deviceIdentity.sanPattern', message: (error as Error).message });
+  }
+  const file = config.deviceIdentity.certificateCaFile;
+  if (file !== undefined && !readable(file)) problems.push({ path: 'deviceIdentity.certificateCaFile', message: `cannot read ${file}` });
+  return problems;
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function checkRoutes(config: GatewayConfig): ConfigProblem[] {
@@ -42,15 +84,15 @@ export function isUnderPrefix(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(base) || prefix === '/';
 }
 
-function checkTrustedProxies(config: GatewayConfig): ConfigProblem[] {
+function checkAddressList(entries: readonly string[], at: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  config.trustedProxies.forEach((entry, i) => {
+  entries.forEach((entry, i) => {
     const [address, bits, extra] = entry.split('/');
     const family = isIP(address ?? '');
     const max = family === 6 ? 128 : 32;
     const badBits = bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max);
     if (family === 0 || badBits || extra !== undefined) {
-      problems.push({ path: `trustedProxies[${i}]`, message: `"${entry}" is not an IP address or CIDR range` });
+      problems.push({ path: `${at}[${i}]`, message: `"${entry}" is not an IP address or CIDR range` });
     }
   });
   return problems;
@@ -61,12 +103,7 @@ function checkListeners(config: GatewayConfig): ConfigProblem[] {
   config.listeners.forEach((listener, i) => {
     for (const key of ['certFile', 'keyFile', 'clientCaFile'] as const) {
       const file = listener.tls?.[key];
-      if (file === undefined) continue;
-      try {
-        accessSync(file, constants.R_OK);
-      } catch {
-        problems.push({ path: `listeners[${i}].tls.${key}`, message: `cannot read ${file}` });
-      }
+      if (file !== undefined && !readable(file)) problems.push({ path: `listeners[${i}].tls.${key}`, message: `cannot read ${file}` });
     }
     if (listener.tls?.requestClientCert && !listener.tls.clientCaFile) {
       problems.push({ path: `listeners[${i}].tls.clientCaFile`, message: 'requestClientCert needs the device CA (clientCaFile)' });

@@ -63,6 +63,30 @@ const sessionSchema = z.strictObject({
   cookieDomain: z.string().min(1).optional(),
 });
 
+/** What a route requires of the device the request comes from (Fleet policies, freshness). */
+const deviceRuleSchema = z.strictObject({
+  /** With device mapping by email: must `all` of the user's devices comply, or `any` one? */
+  match: z.enum(['all', 'any']).default('all'),
+  /** A device identified by certificate must also be mapped to the signed-in user in Fleet. */
+  requireOwner: z.boolean().default(false),
+  /** Fleet policy ids or exact names that must pass. */
+  requirePolicies: z.array(z.union([z.number().int().positive(), z.string().min(1)])).default([]),
+  /** Every policy Fleet marks critical must pass too. */
+  requireCritical: z.boolean().default(false),
+  /** A policy with no result yet (""): fail, pass, or pass while the policy is younger than emptyResultGrace. */
+  emptyResult: z.enum(['fail', 'pass', 'grace']).default('fail'),
+  emptyResultGrace: duration.default(24 * 3600_000),
+  /** The device must have checked in with Fleet this recently (seen_time). */
+  maxCheckInAge: duration.optional(),
+  /** Its policy results must be this fresh (policy_updated_at). */
+  maxPolicyAge: duration.optional(),
+  /** enforce: deny; report-only: log the would-be denial and let through; warn: let through with a notice until warnUntil. */
+  mode: z.enum(['enforce', 'report-only', 'warn']).default('enforce'),
+  warnUntil: z.iso.datetime({ offset: true }).optional(),
+  /** When Fleet cannot answer and no usable cached result exists: deny (fail closed) or allow. */
+  onFleetError: z.enum(['deny', 'allow']).default('deny'),
+});
+
 const routeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
   host: hostName,
@@ -78,6 +102,40 @@ const routeSchema = z.strictObject({
   /** Paths under the route that need no sign-in (prefixes on segment boundaries). */
   public: z.array(absolutePath).default([]),
   timeout: duration.default(30_000),
+  /** Device posture requirements; without this block the route does not check devices. */
+  device: deviceRuleSchema.optional(),
+});
+
+const fleetSchema = z.strictObject({
+  url: httpUrl,
+  apiToken: z.string().min(1),
+  timeout: duration.default(5_000),
+  maxConcurrency: z.number().int().min(1).max(256).default(16),
+  retries: z.number().int().min(0).max(5).default(2),
+  /** Shown on the access-denied page: where users find help, and a My Device link if you have one. */
+  helpUrl: httpUrl.optional(),
+  myDeviceUrl: httpUrl.optional(),
+});
+
+const postureSchema = z.strictObject({
+  /** How long a passing result is served from cache. Failing results are never served from cache. */
+  cacheTtl: duration.default(5 * 60_000),
+  /** While Fleet is failing, a passing result may still be used until it is this old. */
+  staleLimit: duration.default(15 * 60_000),
+  maxEntries: z.number().int().min(100).default(100_000),
+  /** How long "I fixed it — check again" waits for the device to report new results. */
+  recheckWait: duration.default(30_000),
+});
+
+const deviceIdentitySchema = z.strictObject({
+  /** Tried in order; the first that identifies a device wins. */
+  methods: z.array(z.enum(['certificate', 'header', 'email'])).min(1).default(['certificate', 'header', 'email']),
+  /** Regular expression over the certificate's URI SANs; the named group "uuid" is the Fleet host UUID. */
+  sanPattern: z.string().min(1).default('^urn:device:apple:uuid:(?<uuid>[0-9A-Fa-f-]{36})$'),
+  /** Header in which a trusted front proxy forwards the verified client certificate (URL-encoded PEM). */
+  certificateHeader: z.string().regex(/^[A-Za-z0-9-]+$/).toLowerCase().default('x-client-cert'),
+  /** CA bundle the forwarded certificate must chain to (defaults to the listeners' clientCaFile). */
+  certificateCaFile: z.string().min(1).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -87,6 +145,15 @@ export const configSchema = z.strictObject({
   oidc: oidcSchema,
   session: sessionSchema,
   routes: z.array(routeSchema).min(1),
+  fleet: fleetSchema.optional(),
+  posture: postureSchema.default(postureSchema.parse({})),
+  deviceIdentity: deviceIdentitySchema.default(deviceIdentitySchema.parse({})),
+  metrics: z
+    .strictObject({
+      /** Addresses or CIDR ranges allowed to read /.trustgate/metrics. */
+      allowFrom: z.array(z.string().min(1)).default(['127.0.0.1', '::1']),
+    })
+    .default({ allowFrom: ['127.0.0.1', '::1'] }),
   logging: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
@@ -97,3 +164,7 @@ export type RouteConfig = GatewayConfig['routes'][number];
 export type ListenerConfig = GatewayConfig['listeners'][number];
 export type OidcConfig = GatewayConfig['oidc'];
 export type SessionConfig = GatewayConfig['session'];
+export type DeviceRule = NonNullable<RouteConfig['device']>;
+export type FleetConfig = NonNullable<GatewayConfig['fleet']>;
+export type PostureConfig = GatewayConfig['posture'];
+export type DeviceIdentityConfig = GatewayConfig['deviceIdentity'];

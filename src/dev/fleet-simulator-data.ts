@@ -26,6 +26,10 @@ const policySchema = z.object({
   critical: z.boolean().default(false),
   /** Comma list as Fleet stores it ('darwin', 'windows,linux'); '' = every platform. */
   platform: z.string().default(''),
+  /** null = a global policy; otherwise it applies to that team's hosts only. */
+  team_id: z.number().int().positive().nullable().default(null),
+  /** When the policy was added (served as `created_at`): recent policies have no results yet. */
+  created_at: timeSpec.default('-90d'),
 });
 
 const hostSchema = z.object({

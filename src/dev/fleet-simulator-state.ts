@@ -10,6 +10,7 @@ export type SimulatorEndpoint =
   | 'getDeviceMapping'
   | 'refetchHost'
   | 'listGlobalPolicies'
+  | 'listTeamPolicies'
   | 'unknown';
 
 export interface SimulatorKnobs {
@@ -61,7 +62,7 @@ export const DEFAULT_KNOBS: Readonly<SimulatorKnobs> = {
 
 function emptyStats(): SimulatorStats {
   return {
-    requestCount: { getHost: 0, getHostByIdentifier: 0, listHosts: 0, getDeviceMapping: 0, refetchHost: 0, listGlobalPolicies: 0, unknown: 0 },
+    requestCount: { getHost: 0, getHostByIdentifier: 0, listHosts: 0, getDeviceMapping: 0, refetchHost: 0, listGlobalPolicies: 0, listTeamPolicies: 0, unknown: 0 },
     totalRequests: 0,
     inFlight: 0,
     maxInFlight: 0,
@@ -81,10 +82,12 @@ export function createSimulatorState({ data, refetchDelayMs, now }: SimulatorSta
   const timers = new Set<NodeJS.Timeout>();
   const knobs: SimulatorKnobs = { ...DEFAULT_KNOBS };
   let stats = emptyStats();
+  // Relative times in the data (seen_time, policy created_at) count back from here.
+  let startedMs = 0;
 
   function load(): void {
     hosts.clear();
-    const startedMs = now();
+    startedMs = now();
     for (const host of data.hosts) {
       const seenTimeMs = resolveTimeMs(host.seen_time, startedMs);
       hosts.set(host.id, {
@@ -158,6 +161,9 @@ export function createSimulatorState({ data, refetchDelayMs, now }: SimulatorSta
     knobs,
     get stats(): SimulatorStats {
       return stats;
+    },
+    get startedMs(): number {
+      return startedMs;
     },
     now,
     setKnobs,

@@ -1,6 +1,7 @@
 // Fleet's JSON wire format for the simulator: host, host-list, policy and error bodies with the
 // field set of Fleet's documented examples (https://fleetdm.com/docs/rest-api/rest-api#get-host).
 import { randomUUID } from 'node:crypto';
+import { resolveTimeMs } from './fleet-simulator-data.ts';
 import type { SimulatorPolicy, SimulatorPolicyResponse } from './fleet-simulator-data.ts';
 import type { SimulatedHost, SimulatorState } from './fleet-simulator-state.ts';
 
@@ -23,6 +24,7 @@ function appliesTo(policy: SimulatorPolicy, platform: string): boolean {
 
 export function hostPolicies(state: SimulatorState, host: SimulatedHost) {
   return state.data.policies
+    .filter((policy) => policy.team_id === null || policy.team_id === host.data.team_id)
     .filter((policy) => host.results.has(policy.id) || appliesTo(policy, host.data.platform))
     .map((policy) => ({
       id: policy.id,
@@ -122,10 +124,11 @@ export function hostListItemBody(state: SimulatorState, host: SimulatedHost, wit
   return body;
 }
 
-export function globalPoliciesBody(state: SimulatorState) {
+/** One policy as GET /global/policies and GET /teams/{id}/policies list it. */
+function policyListItemBody(state: SimulatorState, policy: SimulatorPolicy, updatedAt: string) {
   const hostList = [...state.hosts.values()];
-  const updatedAt = iso(state.now());
-  return state.data.policies.map((policy) => ({
+  const createdAt = iso(resolveTimeMs(policy.created_at, state.startedMs));
+  return {
     id: policy.id,
     name: policy.name,
     query: policy.query,
@@ -134,15 +137,27 @@ export function globalPoliciesBody(state: SimulatorState) {
     author_id: 1,
     author_name: 'Trustgate demo',
     author_email: 'security@example.com',
-    team_id: null,
+    team_id: policy.team_id,
     resolution: policy.resolution,
     platform: policy.platform,
-    created_at: '2025-01-06T09:00:00Z',
-    updated_at: '2025-01-06T09:00:00Z',
+    created_at: createdAt,
+    updated_at: createdAt,
     passing_host_count: hostList.filter((host) => host.results.get(policy.id) === 'pass').length,
     failing_host_count: hostList.filter((host) => host.results.get(policy.id) === 'fail').length,
     host_count_updated_at: updatedAt,
-  }));
+  };
+}
+
+export function globalPoliciesBody(state: SimulatorState) {
+  const updatedAt = iso(state.now());
+  return state.data.policies.filter((policy) => policy.team_id === null).map((policy) => policyListItemBody(state, policy, updatedAt));
+}
+
+/** GET /teams/{id}/policies: the team's own policies and, separately, the global ones it inherits. */
+export function teamPoliciesBody(state: SimulatorState, teamId: number) {
+  const updatedAt = iso(state.now());
+  const own = state.data.policies.filter((policy) => policy.team_id === teamId);
+  return { policies: own.map((policy) => policyListItemBody(state, policy, updatedAt)), inherited_policies: globalPoliciesBody(state) };
 }
 
 /** Fleet's error envelope (server/service/transport_error.go). */

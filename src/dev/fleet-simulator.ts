@@ -9,7 +9,7 @@ import { loadSimulatorData } from './fleet-simulator-data.ts';
 import type { SimulatorData } from './fleet-simulator-data.ts';
 import { createSimulatorState } from './fleet-simulator-state.ts';
 import type { SimulatedHost, SimulatorEndpoint, SimulatorState } from './fleet-simulator-state.ts';
-import { deviceMappingBody, errorBody, globalPoliciesBody, hostDetailBody, hostListItemBody } from './fleet-simulator-wire.ts';
+import { deviceMappingBody, errorBody, globalPoliciesBody, hostDetailBody, hostListItemBody, teamPoliciesBody } from './fleet-simulator-wire.ts';
 
 export interface FleetSimulatorOptions {
   host?: string;
@@ -79,6 +79,11 @@ function listHosts(state: SimulatorState, url: URL): Reply {
   return { status: 200, body: { hosts: slice.map((host) => hostListItemBody(state, host, withMapping)) } };
 }
 
+/** The simulator has no team list: a team exists when a host or a policy belongs to it. */
+function teamExists(state: SimulatorState, teamId: number): boolean {
+  return state.data.hosts.some((host) => host.team_id === teamId) || state.data.policies.some((policy) => policy.team_id === teamId);
+}
+
 function hostRoute(state: SimulatorState, id: string, handle: (host: SimulatedHost) => Reply): Reply {
   const host = state.hosts.get(Number(id));
   return host ? handle(host) : notFound(`Host ${id}`);
@@ -107,6 +112,10 @@ function matchFleetRoute(state: SimulatorState, method: string, path: string): R
   }
   if (method === 'GET' && path === '/hosts') return { endpoint: 'listHosts', handle: (url) => listHosts(state, url) };
   if (method === 'GET' && path === '/global/policies') return { endpoint: 'listGlobalPolicies', handle: () => ({ status: 200, body: { policies: globalPoliciesBody(state) } }) };
+  if (method === 'GET' && (m = /^\/teams\/(\d+)\/policies$/.exec(path))) {
+    const teamId = Number(m[1]);
+    return { endpoint: 'listTeamPolicies', handle: () => (teamExists(state, teamId) ? { status: 200, body: teamPoliciesBody(state, teamId) } : notFound(`Team ${teamId}`)) };
+  }
   return undefined;
 }
 

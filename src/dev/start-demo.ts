@@ -13,11 +13,10 @@ import { loadSimulatorData } from './fleet-simulator-data.ts';
 import { startFleetSimulator } from './fleet-simulator.ts';
 
 const SIMULATOR_DATA = fileURLToPath(new URL('../../config/fleet-simulator.yaml', import.meta.url));
-export const DEMO_FLEET_PORT = 9003;
-export const DEMO_FLEET_TOKEN = 'demo-fleet-api-token';
 
 export interface Demo {
   gatewayUrl: string;
+  fleetUrl: string;
   close(): Promise<void>;
 }
 
@@ -35,11 +34,12 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
 
   const idp = await startDevIdp({ host: new URL(fileConfig.oidc.issuer).hostname, port: portOf(fileConfig.oidc.issuer) });
   const app = await startDemoApp({ host: new URL(route.upstream).hostname, port: portOf(route.upstream) });
+  if (!fileConfig.fleet) throw new Error('the demo config needs a fleet section pointing at the simulator');
   const fleet = await startFleetSimulator({
-    host: '127.0.0.1',
-    port: options.ephemeralPorts ? 0 : DEMO_FLEET_PORT,
+    host: new URL(fileConfig.fleet.url).hostname,
+    port: portOf(fileConfig.fleet.url),
     data: await loadSimulatorData(SIMULATOR_DATA),
-    apiToken: DEMO_FLEET_TOKEN,
+    apiToken: fileConfig.fleet.apiToken,
   });
   const config: GatewayConfig = options.ephemeralPorts
     ? {
@@ -47,6 +47,7 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
         listeners: fileConfig.listeners.map((l) => ({ ...l, port: 0 })),
         oidc: { ...fileConfig.oidc, issuer: idp.issuer },
         routes: fileConfig.routes.map((r) => ({ ...r, upstream: app.url })),
+        fleet: { ...fileConfig.fleet, url: fleet.url },
       }
     : fileConfig;
   const log = pino({ level: options.quiet ? 'silent' : config.logging.level });
@@ -64,6 +65,7 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
 
   return {
     gatewayUrl,
+    fleetUrl: fleet.url,
     async close() {
       await gateway.close();
       await Promise.all([idp.close(), app.close(), fleet.close()]);
@@ -80,7 +82,7 @@ function printWelcome(gatewayUrl: string, issuer: string, fleetUrl: string, appU
 ${users}
 
     Development IdP   ${issuer}
-    Fleet simulator   ${fleetUrl}  (token "${DEMO_FLEET_TOKEN}")
+    Fleet simulator   ${fleetUrl}/_sim/   (flip a policy result, as if the user fixed it)
     Demo app          ${appUrl}   (what the gateway protects)
 
   Press Ctrl+C to stop.

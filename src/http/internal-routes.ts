@@ -5,6 +5,7 @@ import { requestOrigin, type RequestContext } from '../pipeline/request-context.
 import { finishLogin, logout, startLogin } from '../pipeline/identify-user/login-flow.ts';
 import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
 import { redirect, sendError, sendJson, sendPage } from './respond.ts';
+import { acknowledgeDeviceWarning, recheckDevice, sendMetrics } from './device-forms.ts';
 
 export const INTERNAL_PREFIX = '/.trustgate/';
 
@@ -17,6 +18,9 @@ const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> 
   callback: { methods: ['GET'], handle: callback },
   logout: { methods: ['GET', 'POST'], handle: async (ctx) => redirect(ctx, await logout(ctx)) },
   'signed-out': { methods: ['GET'], handle: (ctx) => sendPage(ctx, 200, 'signed-out', { title: 'Signed out' }) },
+  recheck: { methods: ['POST'], handle: recheckDevice },
+  acknowledge: { methods: ['POST'], handle: acknowledgeDeviceWarning },
+  metrics: { methods: ['GET'], handle: sendMetrics },
 };
 
 export async function handleInternal(ctx: RequestContext): Promise<void> {

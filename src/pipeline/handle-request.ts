@@ -6,10 +6,7 @@ import { normalizeTarget } from '../http/normalize-path.ts';
 import { sendError } from '../http/respond.ts';
 import { handleInternal, INTERNAL_PREFIX } from '../http/internal-routes.ts';
 import type { RequestContext } from './request-context.ts';
-import { identifyUser } from './identify-user/identify-user.ts';
-import { identifyDevice } from './identify-device/identify-device.ts';
-import { gatherPosture } from './gather-posture/gather-posture.ts';
-import { decide, type Decision } from './decide/decide.ts';
+import { evaluate } from './evaluate-request.ts';
 import { act, forwardUpgrade } from './act/act.ts';
 
 export async function handleRequest(ctx: RequestContext): Promise<void> {
@@ -40,19 +37,4 @@ export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: B
     if (status >= 500) ctx.runtime.log.error({ requestId: ctx.id, err: error }, 'upgrade failed');
     socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\nX-Request-Id: ${ctx.id}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
-}
-
-async function evaluate(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<Decision> {
-  const { routes, now } = ctx.runtime;
-  const path = ctx.target?.path ?? '/';
-  const route = routes.match(ctx.host, path);
-  if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${ctx.host}${path}.`);
-  ctx.route = route;
-  const user = await identifyUser(ctx, options);
-  ctx.session = user.session;
-  const device = await identifyDevice(ctx);
-  const posture = await gatherPosture(ctx, device);
-  const decision = decide({ route, publicPath: routes.isPublicPath(route, path), user, device, posture }, now());
-  ctx.decision = decision;
-  return decision;
 }

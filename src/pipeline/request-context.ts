@@ -11,6 +11,12 @@ import type { Sealer } from './identify-user/create-sealer.ts';
 import type { Forwarder } from './act/create-forwarder.ts';
 import type { Decision } from './decide/decide.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
+import type { PostureResult } from './gather-posture/gather-posture.ts';
+import type { PostureCache } from './gather-posture/posture-cache.ts';
+import type { FleetClient } from './gather-posture/fleet-client.ts';
+import type { Csrf } from '../http/csrf.ts';
+import type { Registry } from 'prom-client';
+import type { X509Certificate } from 'node:crypto';
 
 export interface Runtime {
   readonly config: GatewayConfig;
@@ -22,6 +28,14 @@ export interface Runtime {
   readonly trustedProxies: TrustedProxies;
   readonly log: Logger;
   readonly now: () => number;
+  readonly csrf: Csrf;
+  readonly fleet: FleetClient | undefined;
+  readonly posture: PostureCache | undefined;
+  /** Policy creation times per team (null = global), remembered for the emptyResult "grace" rule. */
+  readonly policyCreatedAt: Map<number | null, ReadonlyMap<number, Date>>;
+  readonly deviceIdentity: { readonly sanPattern: RegExp; readonly headerCas: readonly X509Certificate[] };
+  readonly metrics: Registry;
+  readonly metricsAllowed: TrustedProxies;
 }
 
 export interface ListenerInfo {
@@ -49,6 +63,7 @@ export interface RequestContext {
   target?: NormalizedTarget;
   route?: RouteConfig;
   session?: Session;
+  posture?: PostureResult;
   decision?: Decision;
   /** Set-Cookie headers to add to whatever response goes out. */
   readonly setCookies: string[];

@@ -14,6 +14,7 @@ import {
   parseHostList,
   parsePolicyDetail,
   parseRefetch,
+  parseTeamPolicies,
 } from '../../src/pipeline/gather-posture/fleet-schemas.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -68,12 +69,18 @@ const SUCCESS_FIXTURES: Record<string, ((json: unknown) => void) | { unused: str
       [2, true, 2300, 0],
     ]);
     expect(policies[0]?.hostCountUpdatedAt?.toISOString()).toBe('2023-12-20T15:23:57.000Z');
+    expect(policies.map((policy) => policy.createdAt?.toISOString())).toEqual(['2021-12-15T15:23:57.000Z', '2021-12-31T14:52:27.000Z']);
   },
+  // Team lists carry the team's policies and, separately, the global ones the team inherits.
   'list-team-policies.json': (json) => {
-    expect(parseGlobalPolicies(json).map((policy) => policy.failingHostCount)).toEqual([300, 0, 3]);
+    const policies = parseTeamPolicies(json);
+    expect(policies.map((policy) => [policy.id, policy.failingHostCount])).toEqual([[1, 300], [2, 0], [3, 3], [136, 9]]);
+    expect(policies.at(-1)?.createdAt?.toISOString()).toBe('2022-08-04T19:30:18.000Z');
   },
   'list-team-policies-merge-inherited.json': (json) => {
-    expect(parseGlobalPolicies(json).length).toBeGreaterThan(0);
+    const policies = parseTeamPolicies(json);
+    expect(policies.map((policy) => policy.id)).toContain(136);
+    expect(policies.every((policy) => policy.createdAt instanceof Date)).toBe(true);
   },
   'get-global-policy.json': (json) => {
     expect(parsePolicyDetail(json)).toMatchObject({ id: 1, critical: false, passingHostCount: 2000, failingHostCount: 300 });

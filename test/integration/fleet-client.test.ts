@@ -112,6 +112,19 @@ describe('lookups', () => {
     const policies = await client().listGlobalPolicies();
     expect(policies.find((policy) => policy.id === 1)).toMatchObject({ critical: true, passingHostCount: 4, failingHostCount: 1 });
   });
+
+  test('policies carry their creation time; team lists add the inherited global policies', async () => {
+    const fleet = client();
+    const global = await fleet.listGlobalPolicies();
+    const startedMs = simulator.state.startedMs;
+    // The demo's "Endpoint agent running" was added 45 minutes ago; the rest default to 90 days.
+    expect(global.find((policy) => policy.id === 5)?.createdAt?.getTime()).toBe(Math.floor((startedMs - 45 * 60_000) / 1000) * 1000);
+    expect(startedMs - (global.find((policy) => policy.id === 1)?.createdAt?.getTime() ?? 0)).toBeGreaterThan(89 * 86_400_000);
+    const team = await fleet.listTeamPolicies(2);
+    expect(team.map((policy) => policy.id)).toEqual(global.map((policy) => policy.id));
+    expect(simulator.state.stats.requestCount.listTeamPolicies).toBe(1);
+    expect((await rejection(fleet.listTeamPolicies(77))).code).toBe('TG_ERR_FLEET_NOT_FOUND');
+  });
 });
 
 describe('Fleet errors', () => {

@@ -8,6 +8,11 @@ import type { GatewayConfig } from '../../src/config/schema.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { startDevIdp, type DevIdp, type DevIdpOptions } from '../../src/dev/dev-idp.ts';
 import { startDemoApp, type DemoApp } from '../../src/dev/demo-app.ts';
+import { startFleetSimulator, type FleetSimulator } from '../../src/dev/fleet-simulator.ts';
+import { loadSimulatorData } from '../../src/dev/fleet-simulator-data.ts';
+
+const DEMO_FLEET_DATA = new URL('../../config/fleet-simulator.yaml', import.meta.url).pathname;
+export const FLEET_TOKEN = 'test-fleet-token';
 
 export const TEST_SECRET = 'test-session-secret-0123456789-abcdefghij';
 
@@ -22,6 +27,12 @@ export interface StackOptions {
   now?: () => number;
   /** Start without the IdP's client registered (simulates an IdP that is not answering yet). */
   idpDown?: boolean;
+  /** Start the Fleet simulator with the demo data and configure the gateway's fleet section. */
+  fleet?: { refetchDelayMs?: number; config?: Record<string, unknown> };
+  posture?: Record<string, unknown>;
+  deviceIdentity?: Record<string, unknown>;
+  /** TLS for the gateway's listener (mTLS when clientCaFile and requestClientCert are set). */
+  tls?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -31,7 +42,10 @@ export interface Stack {
   gateway: Gateway;
   idp: DevIdp;
   upstream: DemoApp;
+  fleet: FleetSimulator | undefined;
   logs: Record<string, unknown>[];
+  /** Decision log lines, newest last. */
+  decisions(): Record<string, unknown>[];
   registerClient(): void;
   close(): Promise<void>;
 }
@@ -39,8 +53,14 @@ export interface Stack {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const idp = await startDevIdp(options.idp ?? {});
   const upstream = await startDemoApp({});
+  const fleet = options.fleet
+    ? await startFleetSimulator({ data: await loadSimulatorData(DEMO_FLEET_DATA), apiToken: FLEET_TOKEN, refetchDelayMs: options.fleet.refetchDelayMs ?? 300, now: options.now })
+    : undefined;
   const raw = {
-    listeners: [{ address: '127.0.0.1', port: 0 }],
+    listeners: [{ address: '127.0.0.1', port: 0, ...(options.tls ? { tls: options.tls } : {}) }],
+    ...(fleet ? { fleet: { url: fleet.url, apiToken: FLEET_TOKEN, timeout: '2s', retries: 0, ...options.fleet?.config } } : {}),
+    ...(options.posture ? { posture: options.posture } : {}),
+    ...(options.deviceIdentity ? { deviceIdentity: options.deviceIdentity } : {}),
     trustedProxies: options.trustedProxies ?? [],
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
     session: { secrets: [TEST_SECRET], ...options.session },
@@ -60,7 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now });
   const [bound] = await gateway.listen();
   if (!bound) throw new Error('gateway did not listen');
-  const url = `http://127.0.0.1:${bound.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${bound.port}`;
   const registerClient = (): void =>
     idp.registerClient({
       clientId: 'trustgate-test',
@@ -77,11 +97,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     gateway,
     idp,
     upstream,
+    fleet,
     logs,
+    decisions: () => logs.filter((l) => l.msg === 'decision'),
     registerClient,
     async close() {
       await gateway.close();
-      await Promise.all([idp.close(), upstream.close()]);
+      await Promise.all([idp.close(), upstream.close(), fleet?.close()]);
     },
   };
 }

@@ -5,13 +5,16 @@ import { GatewayError } from '../../errors.ts';
 import { redirect, sendError, sendPage, wantsJson } from '../../http/respond.ts';
 import { requestOrigin, type RequestContext } from '../request-context.ts';
 import { loginCookieName, startLogin } from '../identify-user/login-flow.ts';
-import type { Decision } from '../decide/decide.ts';
+import { DEVICE_REASONS, type Decision } from '../decide/decide.ts';
 import { rewriteHeaders } from './forward-headers.ts';
 import { peerAddress } from '../../http/client-address.ts';
+import { sendDeviceDenied } from './device-denied.ts';
+import { needsWarning, sendDeviceWarning } from './device-warning.ts';
 
 export async function act(ctx: RequestContext, decision: Decision): Promise<void> {
   switch (decision.verdict) {
     case 'allow':
+      if (needsWarning(ctx, decision)) return sendDeviceWarning(ctx);
       return forward(ctx);
     case 'authenticate':
       return askToSignIn(ctx, decision);
@@ -40,6 +43,7 @@ function prepareForward(ctx: RequestContext): void {
     host: ctx.host,
     trustedForwardedFor: ctx.fromTrustedProxy ? (Array.isArray(inboundFor) ? inboundFor.join(', ') : inboundFor) : undefined,
     session: ctx.session,
+    device: deviceFacts(ctx),
     ownCookies: [runtime.sessions.name, loginCookieName(ctx)],
   });
 }
@@ -73,7 +77,21 @@ async function askToSignIn(ctx: RequestContext, decision: Decision): Promise<voi
   redirect(ctx, await startLogin(ctx, returnTo));
 }
 
+/** What the upstream learns about the device: its Fleet identity and how the posture check went. */
+function deviceFacts(ctx: RequestContext): { id: string; posture: string } | undefined {
+  const posture = ctx.posture;
+  if (!posture || posture.kind === 'not-required') return undefined;
+  const reasons = ctx.decision?.reasons ?? [];
+  const state = reasons.includes('device-compliant') ? 'compliant' : reasons.includes('posture-warn') ? 'warn' : reasons.includes('posture-report-only') ? 'report-only' : 'unverified';
+  const ids = posture.kind === 'evaluated' ? posture.verdict.hosts.map((h) => h.host.uuid).join(',') : '';
+  return { id: ids, posture: state };
+}
+
 function denyPage(ctx: RequestContext, decision: Decision): void {
+  if (decision.reasons.some((r) => DEVICE_REASONS.has(r))) {
+    sendDeviceDenied(ctx, decision);
+    return;
+  }
   const route = ctx.route;
   if (!route || !ctx.session || wantsJson(ctx.req.headers.accept)) {
     sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', 'You do not have access to this application.', { details: { reasons: decision.reasons } }));

@@ -30,6 +30,8 @@ export interface ForwardFacts {
   /** Inbound X-Forwarded-For, kept only when the peer is a trusted proxy. */
   trustedForwardedFor: string | undefined;
   session: Session | undefined;
+  /** Fleet host UUID(s) and the posture outcome, when the route checks devices. */
+  device: { id: string; posture: string } | undefined;
   /** Cookie names that belong to the gateway and never reach the upstream. */
   ownCookies: readonly string[];
 }
@@ -51,6 +53,10 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
     headers['x-trustgate-user'] = headerSafe(facts.session.sub);
     headers['x-trustgate-email'] = headerSafe(facts.session.email);
     headers['x-trustgate-groups'] = facts.session.groups.map((g) => headerSafe(g).replace(/,/g, '%2C')).join(',');
+  }
+  if (facts.device) {
+    if (facts.device.id) headers['x-trustgate-device'] = headerSafe(facts.device.id);
+    headers['x-trustgate-posture'] = facts.device.posture;
   }
 }
 

@@ -15,6 +15,18 @@ export const REASONS = [
   'session-idle',
   'session-refresh-failed',
   'device-check-not-required',
+  'device-compliant',
+  'device-unknown',
+  'device-not-owned',
+  'policy-failed',
+  'policy-pending',
+  'policy-missing',
+  'device-stale',
+  'posture-unavailable',
+  'posture-stale-result',
+  'posture-report-only',
+  'posture-warn',
+  'fleet-error-allowed',
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -33,13 +45,46 @@ export interface DecisionInput {
   readonly posture: PostureResult;
 }
 
-export function decide(input: DecisionInput, _nowMs: number): Decision {
+/** Reasons that mean "the device is the problem" (the deny page then explains the device, not the user). */
+export const DEVICE_REASONS: ReadonlySet<Reason> = new Set([
+  'device-unknown', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale', 'posture-unavailable',
+]);
+
+export function decide(input: DecisionInput, nowMs: number): Decision {
   if (input.publicPath) return { verdict: 'allow', reasons: ['public-path'] };
   if (!input.user.session) return { verdict: 'authenticate', reasons: [input.user.problem] };
   if (!isUserAllowed(input.route, input.user.session)) return { verdict: 'deny', reasons: ['user-not-allowed'] };
-  const reasons: Reason[] = ['user-allowed'];
-  if (input.device.kind === 'not-required' && input.posture.kind === 'not-required') reasons.push('device-check-not-required');
-  return { verdict: 'allow', reasons };
+  const rule = input.route.device;
+  const posture = input.posture;
+  if (!rule || posture.kind === 'not-required') return { verdict: 'allow', reasons: ['user-allowed', 'device-check-not-required'] };
+  if (posture.kind === 'evaluated' && posture.verdict.compliant) {
+    return { verdict: 'allow', reasons: ['user-allowed', 'device-compliant', ...(posture.source === 'stale' ? ['posture-stale-result' as const] : [])] };
+  }
+  const problems = postureProblems(posture);
+  if (posture.kind === 'unavailable' && rule.onFleetError === 'allow') {
+    return { verdict: 'allow', reasons: ['user-allowed', 'fleet-error-allowed', ...problems] };
+  }
+  if (rule.mode === 'report-only') return { verdict: 'allow', reasons: ['user-allowed', 'posture-report-only', ...problems] };
+  if (rule.mode === 'warn' && rule.warnUntil !== undefined && nowMs < Date.parse(rule.warnUntil)) {
+    return { verdict: 'allow', reasons: ['user-allowed', 'posture-warn', ...problems] };
+  }
+  return { verdict: 'deny', reasons: problems };
+}
+
+/** The posture reasons for a device that does not (or cannot be shown to) comply. */
+function postureProblems(posture: Exclude<PostureResult, { kind: 'not-required' }>): Reason[] {
+  switch (posture.kind) {
+    case 'no-device':
+      return ['device-unknown'];
+    case 'not-owned':
+      return ['device-not-owned'];
+    case 'unavailable':
+      return ['posture-unavailable'];
+    case 'evaluated': {
+      const reasons = new Set<Reason>(posture.verdict.hosts.flatMap((h) => h.reasons));
+      return reasons.size > 0 ? [...reasons] : ['device-unknown'];
+    }
+  }
 }
 
 export function isUserAllowed(route: RouteConfig, user: { email: string; groups: readonly string[] }): boolean {

@@ -9,6 +9,7 @@ import {
   parseHostDetail,
   parseHostList,
   parseRefetch,
+  parseTeamPolicies,
 } from './fleet-schemas.ts';
 import type { FleetDeviceMappingEntry, FleetHost, FleetListedHost, FleetPolicySummary } from './fleet-schemas.ts';
 
@@ -37,6 +38,8 @@ export interface FleetClient {
   /** Asks the agent to re-run its policies at its next check-in; answers before that happens. */
   refetchHost(hostId: number): Promise<void>;
   listGlobalPolicies(): Promise<FleetPolicySummary[]>;
+  /** The team's own policies followed by the global policies it inherits. */
+  listTeamPolicies(teamId: number): Promise<FleetPolicySummary[]>;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,14 @@ function hostIdPath(id: number): string {
     throw new GatewayError('TG_ERR_FLEET_NOT_FOUND', 'Device not found in Fleet', { details: { reason: 'invalid host id' } });
   }
   return `/hosts/${id}`;
+}
+
+function teamIdPath(id: number): string {
+  // Interpolated into the path: anything but a plain non-negative integer would change the route.
+  if (!Number.isSafeInteger(id) || id < 0) {
+    throw new GatewayError('TG_ERR_FLEET_NOT_FOUND', 'Team not found in Fleet', { details: { reason: 'invalid team id' } });
+  }
+  return `/teams/${id}`;
 }
 
 async function mapWithLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -117,6 +128,7 @@ export function createFleetClient(options: FleetClientOptions): FleetClient {
     getDeviceMapping,
     refetchHost: async (hostId) => parseRefetch(await transport.post(`${hostIdPath(hostId)}/refetch`)),
     listGlobalPolicies: async () => parseGlobalPolicies(await transport.get('/global/policies')),
+    listTeamPolicies: async (teamId) => parseTeamPolicies(await transport.get(`${teamIdPath(teamId)}/policies`)),
     close: () => transport.close(),
   };
 }

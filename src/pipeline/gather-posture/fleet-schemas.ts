@@ -74,8 +74,17 @@ export const policySummarySchema = z.object({
   passing_host_count: z.number().int().nullish(),
   failing_host_count: z.number().int().nullish(),
   host_count_updated_at: fleetTime,
+  // When the policy was added: a host reports "" for a new policy until its next policy run.
+  created_at: fleetTime,
 });
-export const policyListResponseSchema = z.object({ policies: z.array(policySummarySchema) });
+// Fleet's list structs use `omitempty`, so an empty list may arrive as null or not at all.
+export const policyListResponseSchema = z.object({ policies: z.array(policySummarySchema).nullish() });
+// GET /teams/{id}/policies: the team's own policies plus the global ones it inherits
+// (with merge_inherited=true Fleet returns them all under `policies` instead).
+export const teamPolicyListResponseSchema = z.object({
+  policies: z.array(policySummarySchema).nullish(),
+  inherited_policies: z.array(policySummarySchema).nullish(),
+});
 export const policyDetailResponseSchema = z.object({ policy: policySummarySchema });
 // POST /hosts/{id}/refetch answers `{}`.
 export const refetchResponseSchema = z.object({});
@@ -128,6 +137,8 @@ export interface FleetPolicySummary {
   passingHostCount: number;
   failingHostCount: number;
   hostCountUpdatedAt: Date | null;
+  /** When the policy was created (null when Fleet left it out). */
+  createdAt: Date | null;
 }
 
 function toDate(value: string | null | undefined): Date | null {
@@ -196,6 +207,7 @@ function normalisePolicySummary(policy: z.infer<typeof policySummarySchema>): Fl
     passingHostCount: policy.passing_host_count ?? 0,
     failingHostCount: policy.failing_host_count ?? 0,
     hostCountUpdatedAt: toDate(policy.host_count_updated_at),
+    createdAt: toDate(policy.created_at),
   };
 }
 
@@ -220,7 +232,17 @@ export function parseDeviceMapping(json: unknown): { hostId: number; deviceMappi
 
 /** GET /global/policies (team policy lists have the same item shape). */
 export function parseGlobalPolicies(json: unknown): FleetPolicySummary[] {
-  return parseWith(policyListResponseSchema, json, 'policy list').policies.map(normalisePolicySummary);
+  return (parseWith(policyListResponseSchema, json, 'policy list').policies ?? []).map(normalisePolicySummary);
+}
+
+/** GET /teams/{id}/policies: the team's policies, then the inherited global ones (each id once). */
+export function parseTeamPolicies(json: unknown): FleetPolicySummary[] {
+  const body = parseWith(teamPolicyListResponseSchema, json, 'team policy list');
+  const byId = new Map<number, z.infer<typeof policySummarySchema>>();
+  for (const policy of [...(body.policies ?? []), ...(body.inherited_policies ?? [])]) {
+    if (!byId.has(policy.id)) byId.set(policy.id, policy);
+  }
+  return [...byId.values()].map(normalisePolicySummary);
 }
 
 /** GET /global/policies/{id} and /teams/{team_id}/policies/{policy_id}. */

@@ -1,10 +1,80 @@
-// Stage 3: what does Fleet (and later the trust score) say about the device? Without a device
-// requirement on the route there is nothing to gather; the Fleet source and posture cache plug in here.
+// Stage 3: what does Fleet say about the device(s)? Looks hosts up through the posture cache, which
+// serves only results that pass the route's rule and asks Fleet again for everything else, then
+// evaluates them. Fleet failures become `unavailable` here; nothing above sees a Fleet error type.
+import { isGatewayError, toGatewayError, type GatewayError } from '../../errors.ts';
+import type { DeviceRule } from '../../config/schema.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { DeviceResult } from '../identify-device/identify-device.ts';
+import { combineHosts, evaluateHost, type DevicesVerdict, type HostVerdict } from '../decide/evaluate-posture.ts';
+import type { FleetHost } from './fleet-schemas.ts';
+import type { PostureCache } from './posture-cache.ts';
 
-export type PostureResult = { readonly kind: 'not-required' };
+export type PostureSource = 'cache' | 'fleet' | 'stale';
 
-export async function gatherPosture(_ctx: RequestContext, _device: DeviceResult): Promise<PostureResult> {
-  return { kind: 'not-required' };
+export type PostureResult =
+  | { readonly kind: 'not-required' }
+  | { readonly kind: 'no-device'; readonly problems: readonly string[] }
+  | { readonly kind: 'not-owned'; readonly host: FleetHost }
+  | { readonly kind: 'unavailable'; readonly error: GatewayError }
+  | { readonly kind: 'evaluated'; readonly verdict: DevicesVerdict; readonly source: PostureSource };
+
+export async function gatherPosture(ctx: RequestContext, device: DeviceResult): Promise<PostureResult> {
+  const rule = ctx.route?.device;
+  const cache = ctx.runtime.posture;
+  if (!rule || device.kind === 'not-required') return { kind: 'not-required' };
+  if (device.kind === 'unknown') return { kind: 'no-device', problems: device.problems };
+  if (!cache) return { kind: 'unavailable', error: toGatewayError(new Error('route requires a device but no fleet is configured')) };
+  try {
+    return device.kind === 'certificate' ? await byCertificate(ctx, cache, rule, device.uuid) : await byEmail(ctx, cache, rule, device.email);
+  } catch (error) {
+    if (isGatewayError(error) && error.code === 'TG_ERR_FLEET_NOT_FOUND') return { kind: 'no-device', problems: ['not enrolled in Fleet'] };
+    const failure = toGatewayError(error);
+    ctx.runtime.log.warn({ requestId: ctx.id, code: failure.code, details: failure.details }, 'device posture unavailable');
+    return { kind: 'unavailable', error: failure };
+  }
+}
+
+async function byCertificate(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, uuid: string): Promise<PostureResult> {
+  const evaluate = evaluator(ctx, cache, rule);
+  const found = await cache.hostByIdentifier(uuid, (host) => evaluate.now(host).compliant);
+  if (rule.requireOwner) {
+    const email = ctx.session?.email ?? '';
+    // A mapping without the user is asked again (not served from cache), like any failing result.
+    const emails = await cache.deviceEmails(found.value.id, (list) => list.includes(email));
+    if (!emails.value.includes(email)) return { kind: 'not-owned', host: found.value };
+  }
+  const verdict = await evaluate.withPolicies(found.value);
+  return { kind: 'evaluated', verdict: combineHosts([verdict], 'all'), source: found.source };
+}
+
+async function byEmail(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, email: string): Promise<PostureResult> {
+  const ids = await cache.hostIdsForEmail(email);
+  if (ids.value.length === 0) return { kind: 'no-device', problems: [`no device in Fleet is mapped to ${email}`] };
+  const evaluate = evaluator(ctx, cache, rule);
+  const found = await Promise.all(ids.value.map((id) => cache.hostById(id, (host) => evaluate.now(host).compliant)));
+  const verdicts = await Promise.all(found.map((f) => evaluate.withPolicies(f.value)));
+  return { kind: 'evaluated', verdict: combineHosts(verdicts, rule.match), source: worstSource(found.map((f) => f.source)) };
+}
+
+/**
+ * Evaluates hosts against the rule. The cache's accept check must be synchronous, so it uses the policy
+ * creation times already known; `withPolicies` loads them first (only the "grace" rule needs them).
+ */
+function evaluator(ctx: RequestContext, cache: PostureCache, rule: DeviceRule) {
+  const nowMs = ctx.runtime.now();
+  const known = ctx.runtime.policyCreatedAt;
+  return {
+    now: (host: FleetHost): HostVerdict => evaluateHost(host, rule, { nowMs, policyCreatedAt: known.get(host.teamId) }),
+    async withPolicies(host: FleetHost): Promise<HostVerdict> {
+      if (rule.emptyResult !== 'grace' || !host.policies.some((p) => p.response === '')) return evaluateHost(host, rule, { nowMs });
+      const created = await cache.policyCreatedAt(host.teamId);
+      known.set(host.teamId, created.value);
+      return evaluateHost(host, rule, { nowMs, policyCreatedAt: created.value });
+    },
+  };
+}
+
+function worstSource(sources: PostureSource[]): PostureSource {
+  if (sources.includes('stale')) return 'stale';
+  return sources.includes('fleet') ? 'fleet' : 'cache';
 }

@@ -1,10 +1,30 @@
-// Stage 2: which device is this request from? Routes do not require device posture yet, so this stage
-// reports "not-required"; client certificates, trusted certificate headers and Fleet's email mapping
-// plug in here.
+// Stage 2: which device is this request from? In the configured order: a client certificate (mTLS), the
+// same certificate forwarded by a trusted front proxy, or the signed-in user's email (Fleet's device
+// mapping). See MISSION-NOTES §4: a certificate names one device; an email names all the user's devices.
 import type { RequestContext } from '../request-context.ts';
+import { readDeviceCertificate } from './read-device-certificate.ts';
 
-export type DeviceResult = { readonly kind: 'not-required' };
+export type DeviceResult =
+  | { readonly kind: 'not-required' }
+  | { readonly kind: 'certificate'; readonly uuid: string; readonly source: 'mtls' | 'header'; readonly fingerprint: string }
+  | { readonly kind: 'email'; readonly email: string }
+  | { readonly kind: 'unknown'; readonly problems: readonly string[] };
 
-export async function identifyDevice(_ctx: RequestContext): Promise<DeviceResult> {
-  return { kind: 'not-required' };
+export async function identifyDevice(ctx: RequestContext): Promise<DeviceResult> {
+  const route = ctx.route;
+  if (!route?.device || !ctx.session) return { kind: 'not-required' };
+  const { config, deviceIdentity, now } = ctx.runtime;
+  const header = ctx.req.headers[config.deviceIdentity.certificateHeader];
+  const certificate = readDeviceCertificate({
+    socket: ctx.req.socket,
+    headerValue: Array.isArray(header) ? header[0] : header,
+    fromTrustedProxy: ctx.fromTrustedProxy,
+    methods: config.deviceIdentity.methods,
+    sanPattern: deviceIdentity.sanPattern,
+    headerCas: [...deviceIdentity.headerCas],
+    nowMs: now(),
+  });
+  if (certificate.kind === 'certificate') return certificate;
+  if (config.deviceIdentity.methods.includes('email')) return { kind: 'email', email: ctx.session.email };
+  return { kind: 'unknown', problems: certificate.problems };
 }

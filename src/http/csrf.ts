@@ -1,0 +1,36 @@
+// CSRF protection for the gateway's own forms: a token bound to the signed-in session (HMAC over the
+// session's subject and start time, key derived from the session secrets), plus an Origin check when
+// the browser sends one. https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { Session } from '../pipeline/identify-user/session-cookie.ts';
+
+export interface Csrf {
+  /** A token bound to the session; `scope` binds it to one purpose too (e.g. a route's warning). */
+  token(session: Session, scope?: string): string;
+  /** True when `token` belongs to this session and the Origin header (if any) is `expectedOrigin`. */
+  verify(session: Session, token: string | undefined, origin: string | undefined, expectedOrigin: string): boolean;
+  /** The same check without an Origin (for tokens carried in cookies). */
+  matches(session: Session, token: string | undefined, scope?: string): boolean;
+}
+
+export function createCsrf(secrets: readonly string[]): Csrf {
+  const keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'trustgate', 'trustgate csrf', 32)));
+  const sign = (key: Buffer, session: Session, scope: string): string =>
+    createHmac('sha256', key).update(`${scope}\n${session.sub}\n${session.createdAtMs}`).digest('base64url');
+  function matches(session: Session, token: string | undefined, scope = 'form'): boolean {
+    if (!token) return false;
+    const given = Buffer.from(token);
+    return keys.some((key) => {
+      const wanted = Buffer.from(sign(key, session, scope));
+      return wanted.length === given.length && timingSafeEqual(wanted, given);
+    });
+  }
+  return {
+    token: (session, scope = 'form') => sign(keys[0] as Buffer, session, scope),
+    verify(session, token, origin, expectedOrigin) {
+      if (origin !== undefined && origin !== expectedOrigin) return false;
+      return matches(session, token);
+    },
+    matches,
+  };
+}

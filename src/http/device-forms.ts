@@ -1,0 +1,74 @@
+// The forms on the device pages: "I fixed it — check again" (refetch in Fleet, wait, re-decide, and
+// send the user on if the device now passes) and "Continue" on a warn-mode notice. Both need a session
+// and a valid CSRF token, and only act on a return URL of the host they were posted to.
+import { GatewayError } from '../errors.ts';
+import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
+import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import { identifyDevice } from '../pipeline/identify-device/identify-device.ts';
+import { evaluate } from '../pipeline/evaluate-request.ts';
+import { refetchAndWait } from '../pipeline/gather-posture/refetch-hosts.ts';
+import { sendDeviceDenied } from '../pipeline/act/device-denied.ts';
+import { acknowledgeWarning } from '../pipeline/act/device-warning.ts';
+import { normalizeTarget } from './normalize-path.ts';
+import { readForm } from './read-form.ts';
+import { redirect, sendPage } from './respond.ts';
+
+/** Checks session and CSRF, and points ctx at the page the form came from. Returns that page's URL. */
+async function acceptForm(ctx: RequestContext): Promise<string> {
+  const form = await readForm(ctx.req);
+  const user = await identifyUser(ctx, { canSetCookie: true });
+  if (!user.session) throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Your session has ended. Sign in again.');
+  ctx.session = user.session;
+  const origin = ctx.req.headers.origin;
+  if (!ctx.runtime.csrf.verify(user.session, form.get('csrf') ?? undefined, typeof origin === 'string' ? origin : undefined, requestOrigin(ctx))) {
+    throw new GatewayError('TG_ERR_FORBIDDEN', 'This form has expired. Go back, reload the page and try again.', { details: { reason: 'csrf' } });
+  }
+  let url: URL;
+  try {
+    url = new URL(form.get('return') ?? '');
+  } catch {
+    throw new GatewayError('TG_ERR_BAD_REQUEST', 'The form did not say which page to return to.');
+  }
+  if (url.origin !== requestOrigin(ctx)) throw new GatewayError('TG_ERR_BAD_REQUEST', 'That page is not on this host.');
+  ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
+  return `${requestOrigin(ctx)}${ctx.target.forwardTarget}`;
+}
+
+export async function recheckDevice(ctx: RequestContext): Promise<void> {
+  const returnTo = await acceptForm(ctx);
+  const { fleet, posture, config, now } = ctx.runtime;
+  const first = await evaluate(ctx, { canSetCookie: true });
+  if (first.verdict !== 'deny') return redirect(ctx, returnTo);
+  const device = await identifyDevice(ctx);
+  const hostIds = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts.filter((h) => !h.compliant).map((h) => h.host.id) : [];
+  if (!fleet || !posture || device.kind === 'not-required' || hostIds.length === 0) return sendDeviceDenied(ctx, first);
+  const outcome = await refetchAndWait({ fleet, cache: posture, now }, hostIds, { waitMs: config.posture.recheckWait });
+  const second = await evaluate(ctx, { canSetCookie: true });
+  if (second.verdict !== 'deny') return redirect(ctx, returnTo);
+  const notice =
+    outcome.silent.length > 0
+      ? `Your device did not report back within ${Math.round(config.posture.recheckWait / 1000)} seconds. Make sure it is on, connected and running Fleet Desktop, then try again.`
+      : 'We checked again just now: your device still does not meet the requirements below.';
+  sendDeviceDenied(ctx, second, notice);
+}
+
+export async function acknowledgeDeviceWarning(ctx: RequestContext): Promise<void> {
+  const returnTo = await acceptForm(ctx);
+  const route = ctx.runtime.routes.match(ctx.host, ctx.target?.path ?? '/');
+  if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no application at that address.');
+  acknowledgeWarning(ctx, route.name);
+  redirect(ctx, returnTo);
+}
+
+export function sendMetrics(ctx: RequestContext): Promise<void> | void {
+  const peer = ctx.req.socket.remoteAddress ?? '';
+  if (!ctx.runtime.metricsAllowed.contains(peer)) {
+    return sendPage(ctx, 403, 'error', { status: 403, title: 'Access denied', message: 'Metrics are not available from your address.', actions: [] });
+  }
+  return ctx.runtime.metrics.metrics().then((text) => {
+    const res = ctx.res;
+    if (!res) return;
+    res.writeHead(200, { 'content-type': ctx.runtime.metrics.contentType, 'cache-control': 'no-store' });
+    res.end(text);
+  });
+}
