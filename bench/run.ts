@@ -1,6 +1,7 @@
 // `npm run bench`: throughput and p50/p99 latency of the upstream alone, a bare http-proxy forwarder and
-// the gateway (signed-in user), measured in one run on loopback and printed as a table with ratios.
-// Bounded: a fixed number of seconds per target. Not a test: it reports, it does not pass or fail.
+// the gateway (signed-in user, compliant device, posture cached), measured in one run on loopback and
+// printed as a table with ratios; then the Fleet calls made for 1,000 simultaneous requests from one
+// cold device, and the memory of 100,000 cached devices. Bounded in time; reports, does not pass/fail.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -15,7 +16,9 @@ interface Targets {
   upstream: string;
   bare: string;
   gateway: string;
+  fleet: string;
   cookie: string;
+  coldCookie: string;
 }
 
 interface Result {
@@ -90,6 +93,62 @@ function printTable(results: Result[], baseline: Result): void {
   for (const row of rows) console.log(fmt(row));
 }
 
+/** 1,000 requests at once from a device the gateway has not seen: how many Fleet calls does it make? */
+async function coldDeviceBurst(targets: Targets): Promise<void> {
+  const stats = async (): Promise<Record<string, number>> =>
+    ((await (await fetch(`${targets.fleet}/_sim/stats`)).json()) as { requestCount: Record<string, number> }).requestCount;
+  const before = await stats();
+  const pool = new Pool(targets.gateway, { connections: 256 });
+  const statuses = await Promise.all(
+    Array.from({ length: 1000 }, async () => {
+      const { statusCode, body } = await pool.request({ path: '/cold', method: 'GET', headers: { cookie: targets.coldCookie, accept: 'application/json' } });
+      await body.dump();
+      return statusCode;
+    }),
+  );
+  await pool.close();
+  const after = await stats();
+  const delta = (key: string): number => (after[key] ?? 0) - (before[key] ?? 0);
+  const ok = statuses.filter((s) => s === 200).length;
+  console.log(`\nCold device, 1,000 simultaneous requests: ${ok} answered 200; Fleet calls: ${delta('listHosts')} email look-up, ${delta('getHost')} host detail (target: 1 each)`);
+}
+
+/** Heap used by the posture cache holding 100,000 devices (each with five policies), measured in this process. */
+async function cacheMemory(): Promise<void> {
+  const { createPostureCache, createPostureMetrics } = await import('../src/pipeline/gather-posture/posture-cache.ts');
+  const { createFleetClient } = await import('../src/pipeline/gather-posture/fleet-client.ts');
+  const { Registry } = await import('prom-client');
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const fleet = createFleetClient({ baseUrl: 'http://127.0.0.1:9', apiToken: 'unused' });
+  const cache = createPostureCache({ fleet, ttlMs: 300_000, staleLimitMs: 900_000, maxEntries: 200_000, now: Date.now, metrics: createPostureMetrics(new Registry()) });
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let id = 1; id <= 100_000; id++) cache.store(benchHost(id));
+  gc?.();
+  const used = process.memoryUsage().heapUsed - before;
+  console.log(`Posture cache with ${cache.size().toLocaleString('en')} devices: ${(used / 1048576).toFixed(1)} MiB heap (${Math.round(used / 100_000)} bytes per device)${gc ? '' : ' (no --expose-gc: rough)'}`);
+  await fleet.close();
+}
+
+function benchHost(id: number) {
+  const policy = (pid: number, name: string) => ({ id: pid, name, description: `${name} check`, resolution: `Fix ${name}`, critical: pid === 1, platform: 'darwin', response: 'pass' as const });
+  return {
+    id,
+    uuid: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+    hostname: `laptop-${id}.local`,
+    hardwareSerial: `C02BENCH${id}`,
+    platform: 'darwin',
+    osVersion: 'macOS 15.3.1',
+    status: 'online',
+    seenTime: new Date(),
+    policyUpdatedAt: new Date(),
+    refetchRequested: false,
+    teamId: null,
+    failingPoliciesCount: 0,
+    policies: ['Disk encryption enabled', 'Screen lock enabled', 'Firewall enabled', 'macOS up to date', 'Endpoint agent running'].map((name, i) => policy(i + 1, name)),
+  };
+}
+
 const { targets, stop } = await startServers();
 try {
   const auth = { cookie: targets.cookie, accept: 'application/json' };
@@ -110,6 +169,8 @@ try {
   console.log(
     `\ntarget: trustgate >= 0.90x bare throughput (${(gateway.rps / bare.rps).toFixed(2)}x), p99 within +1 ms (${(gateway.p99Ms - bare.p99Ms).toFixed(2)} ms)`,
   );
+  await coldDeviceBurst(targets);
 } finally {
   await stop();
 }
+await cacheMemory();

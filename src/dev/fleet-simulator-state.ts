@@ -166,6 +166,7 @@ export function createSimulatorState({ data, refetchDelayMs, now }: SimulatorSta
       return startedMs;
     },
     now,
+    refetchDelayMs,
     setKnobs,
     setPolicyResult,
     requestRefetch,

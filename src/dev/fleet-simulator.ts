@@ -1,11 +1,13 @@
 // A Fleet server simulator for dev and tests, speaking Fleet's REST wire format (plain node:http).
-// The /_sim/ control API needs no token and can rewrite results: never expose it beyond dev/test.
+// The /_sim/ control API and its HTML page (GET /_sim/) need no token and can rewrite results: never
+// expose them beyond dev/test.
 import { closeServer, listen } from '../http/listen.ts';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { loadSimulatorData } from './fleet-simulator-data.ts';
+import { CONTROL_PAGE_LOCATION, CONTROL_PAGE_PATHS, formToControlBody, isCrossSiteForm, isFormPost, sendControlPage } from './fleet-simulator-page.ts';
 import type { SimulatorData } from './fleet-simulator-data.ts';
 import { createSimulatorState } from './fleet-simulator-state.ts';
 import type { SimulatedHost, SimulatorEndpoint, SimulatorState } from './fleet-simulator-state.ts';
@@ -143,7 +145,7 @@ function checkAuth(header: string | undefined, apiToken: string): Reply | undefi
   return undefined;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readText(req: IncomingMessage): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -151,12 +153,23 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_CONTROL_BODY_BYTES) throw new Error('body too large');
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The control page's forms post urlencoded and get a 303 back to the page; API callers post JSON. */
+async function handleControl(state: SimulatorState, req: IncomingMessage, path: string): Promise<Reply> {
+  if (!isFormPost(req)) return controlRoute(state, req, path, req.method === 'POST' ? await readJson(req) : {});
+  if (isCrossSiteForm(req)) return { status: 403, body: errorBody('Forbidden', 'cross-site form posts are refused') };
+  const reply = controlRoute(state, req, path, formToControlBody(path, new URLSearchParams(await readText(req))));
+  return reply.status === 200 ? { status: 303, body: {}, headers: { location: CONTROL_PAGE_LOCATION } } : reply;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readText(req);
   return text === '' ? {} : JSON.parse(text);
 }
 
-async function handleControl(state: SimulatorState, req: IncomingMessage, path: string): Promise<Reply> {
-  const body = req.method === 'POST' ? await readJson(req) : {};
+function controlRoute(state: SimulatorState, req: IncomingMessage, path: string, body: unknown): Reply {
   if (req.method === 'POST' && path === '/_sim/knobs') {
     const patch = knobsPatchSchema.safeParse(body);
     return patch.success ? { status: 200, body: { ...state.setKnobs(patch.data) } } : { status: 422, body: errorBody('Validation Failed', patch.error.message) };
@@ -202,11 +215,13 @@ export async function startFleetSimulator(options: FleetSimulatorOptions): Promi
   const handleFleet = createFleetHandler(state, { apiToken: options.apiToken, random: options.random ?? Math.random, timers });
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://simulator');
-    const work = url.pathname.startsWith('/_sim/')
+    const work = req.method === 'GET' && CONTROL_PAGE_PATHS.has(url.pathname)
+      ? Promise.resolve(sendControlPage(res, state))
+      : url.pathname.startsWith('/_sim/')
       ? handleControl(state, req, url.pathname).then((reply) => send(res, reply))
       : url.pathname.startsWith(`${API}/`)
-        ? handleFleet(req, res, url)
-        : Promise.resolve(send(res, notFound(`Route ${req.method} ${url.pathname}`)));
+          ? handleFleet(req, res, url)
+          : Promise.resolve(send(res, notFound(`Route ${req.method} ${url.pathname}`)));
     work.catch((error: unknown) => send(res, { status: 400, body: errorBody('Bad request', String(error)) }));
   });
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -232,5 +247,5 @@ if (import.meta.main) {
     apiToken: process.env.FLEET_SIM_API_TOKEN ?? 'dev-fleet-token',
     port: Number(process.env.FLEET_SIM_PORT ?? 8412),
   });
-  console.log(`Fleet simulator listening on ${simulator.url} (control API: ${simulator.url}/_sim/stats)`);
+  console.log(`Fleet simulator listening on ${simulator.url} (control page: ${simulator.url}/_sim/)`);
 }

@@ -20,9 +20,12 @@ export interface Hop {
 export class BrowserClient {
   readonly cookies: StoredCookie[] = [];
   readonly now: () => number;
+  /** Merged under every request's init, e.g. an undici `dispatcher` that presents a client certificate. */
+  readonly defaults: RequestInit;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, defaults: RequestInit = {}) {
     this.now = now;
+    this.defaults = defaults;
   }
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
@@ -31,7 +34,7 @@ export class BrowserClient {
     const cookieHeader = this.cookieHeaderFor(target);
     if (cookieHeader && !headers.has('cookie')) headers.set('cookie', cookieHeader);
     if (!headers.has('accept')) headers.set('accept', 'text/html,application/xhtml+xml');
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    const response = await fetch(target, { ...this.defaults, ...init, headers, redirect: 'manual' });
     this.store(target, response.headers.getSetCookie());
     return response;
   }

@@ -33,6 +33,8 @@ export interface StackOptions {
   deviceIdentity?: Record<string, unknown>;
   /** TLS for the gateway's listener (mTLS when clientCaFile and requestClientCert are set). */
   tls?: Record<string, unknown>;
+  /** The gateway's metrics section (allowFrom). */
+  metrics?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -61,6 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(fleet ? { fleet: { url: fleet.url, apiToken: FLEET_TOKEN, timeout: '2s', retries: 0, ...options.fleet?.config } } : {}),
     ...(options.posture ? { posture: options.posture } : {}),
     ...(options.deviceIdentity ? { deviceIdentity: options.deviceIdentity } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     trustedProxies: options.trustedProxies ?? [],
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
     session: { secrets: [TEST_SECRET], ...options.session },

@@ -45,6 +45,7 @@ function prepareForward(ctx: RequestContext): void {
     session: ctx.session,
     device: deviceFacts(ctx),
     ownCookies: [runtime.sessions.name, loginCookieName(ctx)],
+    certificateHeader: runtime.config.deviceIdentity.certificateHeader,
   });
 }
 

@@ -16,8 +16,12 @@ const GATEWAY_HEADERS = new Set([
 const CONNECTION_OPTIONS = new Set(['keep-alive', 'close', 'upgrade']);
 const GATEWAY_PREFIX = 'x-trustgate-';
 
+function canonicalName(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
 export function isGatewayHeader(name: string): boolean {
-  const canonical = name.toLowerCase().replace(/_/g, '-');
+  const canonical = canonicalName(name);
   return canonical.startsWith(GATEWAY_PREFIX) || GATEWAY_HEADERS.has(canonical);
 }
 
@@ -34,12 +38,18 @@ export interface ForwardFacts {
   device: { id: string; posture: string } | undefined;
   /** Cookie names that belong to the gateway and never reach the upstream. */
   ownCookies: readonly string[];
+  /**
+   * deviceIdentity.certificateHeader (lower-case): consumed by the gateway, so always dropped — a forged
+   * one from an untrusted client and a real one from a trusted proxy alike.
+   */
+  certificateHeader: string;
 }
 
 export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts): void {
   stripConnectionListed(headers);
+  const certificateHeader = canonicalName(facts.certificateHeader);
   for (const name of Object.keys(headers)) {
-    if (isGatewayHeader(name)) delete headers[name];
+    if (isGatewayHeader(name) || canonicalName(name) === certificateHeader) delete headers[name];
   }
   const cookie = stripCookies(headers.cookie, facts.ownCookies);
   if (cookie) headers.cookie = cookie;

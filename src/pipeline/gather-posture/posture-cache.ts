@@ -3,6 +3,7 @@
 import { LRUCache } from 'lru-cache';
 import { isGatewayError, toGatewayError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
+import { createPolicyInterner } from './intern-policies.ts';
 import type { FleetClient } from './fleet-client.ts';
 import type { FleetHost } from './fleet-schemas.ts';
 import type { FleetEndpoint, PostureMetrics } from './posture-cache-metrics.ts';
@@ -227,8 +228,14 @@ async function loadPolicyCreatedAt(fleet: FleetClient, teamId: number | null): P
 }
 
 export function createPostureCache(deps: PostureCacheDeps): PostureCache {
-  const { fleet } = deps;
   const engine = createEngine(deps);
+  const intern = createPolicyInterner();
+  // Hosts enter the cache with their policy results shared (see intern-policies.ts).
+  const fleet: FleetClient = {
+    ...deps.fleet,
+    getHost: async (id) => intern(await deps.fleet.getHost(id)),
+    getHostByIdentifier: async (identifier) => intern(await deps.fleet.getHostByIdentifier(identifier)),
+  };
   return {
     hostById: (id, accept) => engine.lookup(simple(engine, hostKey(id), 'getHost', () => fleet.getHost(id), accept)),
     hostByIdentifier: (identifier, accept) => engine.lookup(byIdentifier(engine, fleet, identifier, accept)),
@@ -240,7 +247,7 @@ export function createPostureCache(deps: PostureCacheDeps): PostureCache {
       return engine.lookup(simple(engine, `policies:${teamId ?? 'global'}`, endpoint, () => loadPolicyCreatedAt(fleet, teamId), () => true));
     },
     // A re-check's answer is the newest there is: it replaces whatever is cached.
-    store: (host) => engine.put(hostKey(host.id), host, deps.now()),
+    store: (host) => engine.put(hostKey(host.id), intern(host), deps.now()),
     size: engine.size,
   };
 }

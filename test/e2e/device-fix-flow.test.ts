@@ -1,0 +1,70 @@
+// Browser test: bob is denied because FileVault is off, "fixes" it on the Fleet simulator's control page,
+// presses "I fixed it — check again" on the gateway's deny page and lands on the demo app.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { startDemo, type Demo } from '../../src/dev/start-demo.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const DEMO_CONFIG = fileURLToPath(new URL('../../config/trustgate.yaml', import.meta.url));
+// Flags from the machine notes: no sandbox as root, and no background networking on a closed network.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('fixing a failing device in a real browser', () => {
+  let demo: Demo;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
+    demo = await startDemo(DEMO_CONFIG, { quiet: true, ephemeralPorts: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+
+  test('bob turns on FileVault, checks again and gets in', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    const gateway = await context.newPage();
+    await gateway.goto(`${demo.gatewayUrl}/`);
+    await expect.poll(() => gateway.title()).toContain('Trustgate development sign-in');
+    await gateway.locator('button[name="user"][value="bob"]').click();
+    await gateway.waitForURL(`${demo.gatewayUrl}/`);
+
+    // The deny page names the failing critical policy and how to fix it.
+    await expect.poll(() => gateway.locator('[data-testid="deny-heading"]').count()).toBe(1);
+    const failing = gateway.locator('[data-testid="failing-policy"]', { hasText: 'Disk encryption enabled' });
+    expect(await failing.count()).toBe(1);
+    expect(await failing.innerText()).toContain('critical');
+    expect(await failing.innerText()).toContain('Turn on FileVault');
+    expect(await failing.innerText()).toContain('Privacy & Security');
+    expect(await gateway.locator('body').innerText()).not.toContain('Trustgate demo app');
+    await gateway.screenshot({ path: 'test-results/device-denied.png', fullPage: true });
+
+    // Bob turns FileVault on: on the simulator page, as the user fixing the device.
+    const simulator = await context.newPage();
+    await simulator.goto(`${demo.fleetUrl}/_sim/`);
+    expect(await simulator.title()).toBe('Fleet simulator');
+    const bobDisk = simulator.locator('tr[data-host-id="2"][data-policy-id="1"]');
+    expect(await bobDisk.locator('[data-testid="current-result"]').innerText()).toBe('fail');
+    await bobDisk.getByRole('button', { name: 'Mark fixed (pending until refetch)' }).click();
+    await expect.poll(() => bobDisk.locator('[data-testid="pending-result"]').innerText()).toBe('pass');
+    expect(await bobDisk.locator('[data-testid="current-result"]').innerText()).toBe('fail');
+    await simulator.screenshot({ path: 'test-results/fleet-simulator.png', fullPage: true });
+
+    // Back on the deny page: check again asks Fleet to refetch, waits for the agent and lets bob in.
+    await gateway.bringToFront();
+    await gateway.locator('[data-testid="recheck"]').click();
+    await gateway.waitForURL(`${demo.gatewayUrl}/`);
+    await expect.poll(() => gateway.locator('body').innerText()).toContain('Trustgate demo app');
+    expect(await gateway.locator('body').innerText()).toContain('bob@example.com');
+
+    // The agent's check-in made the fix current on the simulator too.
+    await simulator.reload();
+    expect(await bobDisk.locator('[data-testid="current-result"]').innerText()).toBe('pass');
+    expect(await bobDisk.locator('[data-testid="pending-result"]').innerText()).toBe('—');
+    await context.close();
+  });
+});
