@@ -88,9 +88,9 @@ function policyRow(host: SimulatedHost, policy: ReturnType<typeof hostPolicies>[
   const action = `/_sim/hosts/${host.data.id}/policies/${policy.id}`;
   return `<tr data-testid="policy" data-host-id="${host.data.id}" data-policy-id="${policy.id}">
   <td>${escapeHtml(policy.name)}${policy.critical ? ' <span class="badge">critical</span>' : ''}</td>
-  <td>${result(policy.response, 'current-result')}</td>
-  <td>${result(host.pending.get(policy.id), 'pending-result')}</td>
-  <td><form method="post" action="${escapeHtml(action)}" class="inline">
+  <td class="result-cell">${result(policy.response, 'current-result')}</td>
+  <td class="result-cell">${result(host.pending.get(policy.id), 'pending-result')}</td>
+  <td class="actions"><form method="post" action="${escapeHtml(action)}" class="inline">
     <button name="response" value="pass">Mark fixed (pending until refetch)</button>
     <button name="response" value="fail" class="secondary">Mark failing</button>
     <button name="response" value="" class="secondary">Clear result</button>
@@ -168,6 +168,8 @@ const STYLE = `
   form.inline { display: inline-flex; gap: .4rem; flex-wrap: wrap; align-items: center; margin: .2rem 1rem .2rem 0; }
   button { background: #3b5bdb; color: #fff; border: 0; border-radius: 5px; padding: .3rem .7rem; font: inherit; font-size: .85rem; cursor: pointer; }
   button.secondary { background: #e9ecef; color: #1d1f23; }
+  td.result-cell { white-space: nowrap; }
+  td.actions form.inline { flex-wrap: nowrap; margin: 0; }
   input, select { font: inherit; font-size: .9rem; padding: .15rem .3rem; }
   input[type=number] { width: 6rem; }
   .result { font-weight: 600; } .result.pass { color: #2b8a3e; } .result.fail { color: #c92a2a; } .result.empty { color: #868e96; }

@@ -18,7 +18,7 @@ export function tlsBrowser(serverCa: string, clientCertificate?: PemPair): TlsBr
     connect: { ca: serverCa, ...(clientCertificate ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}) },
   });
   return {
-    client: new BrowserClient(Date.now, { dispatcher } as RequestInit),
+    client: new BrowserClient(Date.now, { dispatcher }),
     close: () => dispatcher.close(),
   };
 }
