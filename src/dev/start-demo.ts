@@ -82,7 +82,8 @@ function printWelcome(gatewayUrl: string, issuer: string, fleetUrl: string, appU
 ${users}
 
     Development IdP   ${issuer}
-    Fleet simulator   ${fleetUrl}/_sim/   (flip a policy result, as if the user fixed it)
+    Fleet simulator   ${fleetUrl}/_sim/   (control page: bob fails "Disk encryption enabled";
+                      press "Mark fixed" there, as if he turned FileVault on, then "check again")
     Demo app          ${appUrl}   (what the gateway protects)
 
   Press Ctrl+C to stop.

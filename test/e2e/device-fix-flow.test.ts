@@ -34,7 +34,7 @@ describe('fixing a failing device in a real browser', () => {
     await gateway.waitForURL(`${demo.gatewayUrl}/`);
 
     // The deny page names the failing critical policy and how to fix it.
-    await expect.poll(() => gateway.locator('[data-testid="deny-heading"]').count()).toBe(1);
+    await expect.poll(() => gateway.locator('[data-testid="deny-heading"]').count(), { timeout: 5_000 }).toBe(1);
     const failing = gateway.locator('[data-testid="failing-policy"]', { hasText: 'Disk encryption enabled' });
     expect(await failing.count()).toBe(1);
     expect(await failing.innerText()).toContain('critical');
@@ -50,15 +50,21 @@ describe('fixing a failing device in a real browser', () => {
     const bobDisk = simulator.locator('tr[data-host-id="2"][data-policy-id="1"]');
     expect(await bobDisk.locator('[data-testid="current-result"]').innerText()).toBe('fail');
     await bobDisk.getByRole('button', { name: 'Mark fixed (pending until refetch)' }).click();
-    await expect.poll(() => bobDisk.locator('[data-testid="pending-result"]').innerText()).toBe('pass');
+    await expect.poll(() => bobDisk.locator('[data-testid="pending-result"]').innerText(), { timeout: 5_000 }).toBe('pass');
     expect(await bobDisk.locator('[data-testid="current-result"]').innerText()).toBe('fail');
     await simulator.screenshot({ path: 'test-results/fleet-simulator.png', fullPage: true });
 
     // Back on the deny page: check again asks Fleet to refetch, waits for the agent and lets bob in.
+    // The deny page is already at `/`, so wait for the recheck's own answer, not just for the URL.
     await gateway.bringToFront();
-    await gateway.locator('[data-testid="recheck"]').click();
+    const [recheck] = await Promise.all([
+      gateway.waitForResponse((response) => response.url() === `${demo.gatewayUrl}/.trustgate/recheck`, { timeout: 25_000 }),
+      gateway.locator('[data-testid="recheck"]').click(),
+    ]);
+    expect(recheck.status()).toBe(302);
+    expect(recheck.headers()['location']).toBe(`${demo.gatewayUrl}/`);
     await gateway.waitForURL(`${demo.gatewayUrl}/`);
-    await expect.poll(() => gateway.locator('body').innerText()).toContain('Trustgate demo app');
+    await expect.poll(() => gateway.locator('body').innerText(), { timeout: 10_000 }).toContain('Trustgate demo app');
     expect(await gateway.locator('body').innerText()).toContain('bob@example.com');
 
     // The agent's check-in made the fix current on the simulator too.
