@@ -54,7 +54,7 @@ const config = parseConfigText(
     oidc: { issuer: 'http://127.0.0.1:9', clientId: 'bench', clientSecret: 'bench' },
     session: { secrets: ['bench-session-secret-0123456789-abcdefghij'] },
     fleet: { url: fleet.url, apiToken: FLEET_TOKEN },
-    routes: [{ name: 'bench', host: '127.0.0.1', upstream: upstreamUrl, allowedGroups: ['engineering'], device: { requireCritical: true } }],
+    routes: [{ name: 'bench', host: '127.0.0.1', upstream: upstreamUrl, allowedGroups: ['engineering'], ...(process.env.BENCH_NO_DEVICE ? {} : { device: { requireCritical: true } }) }],
   }),
   'bench',
   {},

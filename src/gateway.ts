@@ -175,6 +175,7 @@ function createContext(runtime: Runtime, listener: ListenerInfo, req: http.Incom
 }
 
 function logDecision(ctx: RequestContext, status: number): void {
+  if (!ctx.runtime.log.isLevelEnabled('info')) return;
   ctx.runtime.log.info(
     {
       requestId: ctx.id,

@@ -8,6 +8,7 @@ export interface TrustedProxies {
 }
 
 export function createTrustedProxies(entries: readonly string[]): TrustedProxies {
+  if (entries.length === 0) return { contains: () => false };
   const list = new BlockList();
   for (const entry of entries) {
     const [address = '', bits] = entry.split('/');

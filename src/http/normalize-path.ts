@@ -15,7 +15,17 @@ export interface NormalizedTarget {
 // Characters a path segment may carry unencoded (RFC 3986 pchar minus '%').
 const SEGMENT_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
 
+// Already canonical: only unreserved/sub-delim path characters, no "%", no empty or dot segments.
+const CANONICAL = /^(?=\/)(?:\/(?!\.\.?(?:[/?;]|$))[A-Za-z0-9\-._~!$&'()*+,;=:@]+)*\/?(?:\?[^%\x00-\x20\x7f]*)?$/;
+
 export function normalizeTarget(rawTarget: string): NormalizedTarget {
+  if (CANONICAL.test(rawTarget)) {
+    // The common case: decoding and re-encoding would give the same text back.
+    const queryAt = rawTarget.indexOf('?');
+    return queryAt === -1
+      ? { path: rawTarget, forwardTarget: rawTarget, query: '' }
+      : { path: rawTarget.slice(0, queryAt), forwardTarget: rawTarget, query: rawTarget.slice(queryAt) };
+  }
   if (!rawTarget.startsWith('/')) throw bad('the request target must be a path starting with "/"');
   const queryAt = rawTarget.indexOf('?');
   const rawPath = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);

@@ -28,6 +28,9 @@ export function createForwarder(route: RouteConfig): Forwarder {
     xfwd: false,
     ws: route.websockets,
     proxyTimeout: route.timeout,
+    // req.url is already the canonical origin-form target we decided on: forward it as is (without
+    // this, http-proxy would url.parse() it again on every request).
+    toProxy: true,
   });
   const timedOut = new WeakSet<http.IncomingMessage>();
   proxy.on('proxyReq', (proxyReq, req) => {
