@@ -11,9 +11,9 @@ import { Pool } from 'undici';
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
 // Targets are measured in interleaved rounds and the median round is reported, so a machine whose
 // speed drifts during the run (shared VMs do) affects every target alike.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_MS = 1000;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
 interface Targets {
   upstream: string;

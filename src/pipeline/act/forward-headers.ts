@@ -17,7 +17,9 @@ const CONNECTION_OPTIONS = new Set(['keep-alive', 'close', 'upgrade']);
 const GATEWAY_PREFIX = 'x-trustgate-';
 
 function canonicalName(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
+  // Node already lower-cases incoming header names; only "_" needs folding, and it is rare.
+  const lower = name.toLowerCase();
+  return lower.includes('_') ? lower.replace(/_/g, '-') : lower;
 }
 
 export function isGatewayHeader(name: string): boolean {
@@ -59,11 +61,7 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
   headers['x-forwarded-proto'] = facts.protocol;
   headers['x-forwarded-host'] = facts.host;
   headers['x-request-id'] = facts.requestId;
-  if (facts.session) {
-    headers['x-trustgate-user'] = headerSafe(facts.session.sub);
-    headers['x-trustgate-email'] = headerSafe(facts.session.email);
-    headers['x-trustgate-groups'] = facts.session.groups.map((g) => headerSafe(g).replace(/,/g, '%2C')).join(',');
-  }
+  if (facts.session) Object.assign(headers, identityHeaders(facts.session));
   if (facts.device) {
     if (facts.device.id) headers['x-trustgate-device'] = headerSafe(facts.device.id);
     headers['x-trustgate-posture'] = facts.device.posture;
@@ -73,7 +71,7 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
 /** A client could list our identity headers in Connection so that a proxy behind us deletes them. */
 function stripConnectionListed(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
-  if (!connection) return;
+  if (!connection || connection === 'keep-alive' || connection === 'close') return;
   const kept: string[] = [];
   for (const token of connection.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) {
     if (CONNECTION_OPTIONS.has(token)) kept.push(token);
@@ -99,4 +97,20 @@ function stripCookies(header: string | undefined, own: readonly string[]): strin
 /** Percent-encodes what a header may not carry (non-ASCII, controls), so claims can never inject headers. */
 function headerSafe(value: string): string {
   return value.replace(/[^\x20-\x7e]|%/gu, (c) => encodeURIComponent(c));
+}
+
+// Sessions are immutable and cached by cookie, so their header values are worked out once per session.
+const identityMemo = new WeakMap<Session, Readonly<Record<string, string>>>();
+
+function identityHeaders(session: Session): Readonly<Record<string, string>> {
+  let found = identityMemo.get(session);
+  if (!found) {
+    found = Object.freeze({
+      'x-trustgate-user': headerSafe(session.sub),
+      'x-trustgate-email': headerSafe(session.email),
+      'x-trustgate-groups': session.groups.map((g) => headerSafe(g).replace(/,/g, '%2C')).join(','),
+    });
+    identityMemo.set(session, found);
+  }
+  return found;
 }
