@@ -19,6 +19,13 @@ export const ERROR_CATALOGUE = {
   TG_ERR_FLEET_NOT_FOUND: { status: 404, expose: true, title: 'Device not found in Fleet' },
   TG_ERR_FLEET_RATE_LIMITED: { status: 503, expose: true, title: 'Device check unavailable' },
   TG_ERR_FLEET_BAD_RESPONSE: { status: 502, expose: true, title: 'Device check unavailable' },
+  TG_ERR_RESULTS_UNAVAILABLE: { status: 503, expose: true, title: 'Device check unavailable' },
+  TG_ERR_RESULTS_TIMEOUT: { status: 503, expose: true, title: 'Device check timed out' },
+  TG_ERR_RESULTS_BAD_RESPONSE: { status: 502, expose: true, title: 'Device check unavailable' },
+  TG_ERR_OPA_UNAVAILABLE: { status: 503, expose: true, title: 'Policy check unavailable' },
+  TG_ERR_TRUST_UNAVAILABLE: { status: 503, expose: true, title: 'Device trust check unavailable' },
+  TG_ERR_STORE_UNAVAILABLE: { status: 503, expose: true, title: 'Emergency access is unavailable' },
+  TG_ERR_AUDIT_UNAVAILABLE: { status: 503, expose: true, title: 'Audit log is unavailable' },
   TG_ERR_INTERNAL: { status: 500, expose: false, title: 'Something went wrong' },
 } as const;
 

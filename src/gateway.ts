@@ -23,6 +23,7 @@ import { createFleetClient } from './pipeline/gather-posture/fleet-client.ts';
 import { createPostureCache, createPostureMetrics } from './pipeline/gather-posture/posture-cache.ts';
 import { compileSanPattern, loadCaBundle } from './pipeline/identify-device/device-certificate.ts';
 import { createCsrf } from './http/csrf.ts';
+import { createTrustRuntime } from './pipeline/gather-posture/create-trust-runtime.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
 
 export interface GatewayDeps {
@@ -66,6 +67,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     async close() {
       runtime.oidc.close();
       await runtime.fleet?.close();
+      await runtime.trust?.close();
       for (const forwarder of runtime.forwarders.values()) forwarder.close();
       await Promise.all(
         servers.map(
@@ -108,6 +110,9 @@ function buildRuntime(config: GatewayConfig, log: Logger, now: () => number): Ru
     deviceIdentity: { sanPattern: compileSanPattern(config.deviceIdentity.sanPattern), headerCas: loadDeviceCas(config) },
     metrics,
     metricsAllowed: createTrustedProxies(config.metrics.allowFrom),
+    trust: config.trust
+      ? createTrustRuntime(config.trust, { now, onSourceError: (err) => log.warn({ err: String(err) }, 'results source problem') })
+      : undefined,
     routes: createRouteTable(config.routes),
     oidc: createOidcClient({ config: config.oidc, log, now }),
     sessions: createSessionCookie({ config: config.session, now }),
@@ -174,6 +179,21 @@ function createContext(runtime: Runtime, listener: ListenerInfo, req: http.Incom
   };
 }
 
+function deviceSummary(ctx: RequestContext): string | undefined {
+  const posture = ctx.posture;
+  if (posture?.kind === 'evaluated') return posture.verdict.hosts.map((h) => h.host.hostname).join(',');
+  return posture?.kind === 'not-owned' ? posture.host.hostname : undefined;
+}
+
+/** Which posture sources answered this decision (for the decision log). */
+function answeredSources(ctx: RequestContext): string[] | undefined {
+  const sources: string[] = [];
+  if (ctx.posture?.kind === 'evaluated') sources.push(`fleet:${ctx.posture.source}`);
+  if (ctx.trust?.kind === 'scored') sources.push(`${ctx.trust.sourceName}:${ctx.trust.source}`);
+  if (ctx.decision?.reasons.some((r) => r.startsWith('opa-') && r !== 'opa-unavailable')) sources.push('opa');
+  return sources.length > 0 ? sources : undefined;
+}
+
 function logDecision(ctx: RequestContext, status: number): void {
   if (!ctx.runtime.log.isLevelEnabled('info')) return;
   ctx.runtime.log.info(
@@ -185,8 +205,13 @@ function logDecision(ctx: RequestContext, status: number): void {
       route: ctx.route?.name,
       user: ctx.session?.email,
       client: ctx.clientAddress,
+      device: deviceSummary(ctx),
       verdict: ctx.decision?.verdict,
       reasons: ctx.decision?.reasons,
+      opaReasons: ctx.decision?.opaReasons,
+      trustScore: ctx.trust?.kind === 'scored' ? ctx.trust.score : undefined,
+      trust: ctx.trust?.kind === 'scored' ? ctx.trust.explanation : undefined,
+      sources: answeredSources(ctx),
       status,
       latencyMs: Math.round((performance.now() - ctx.startedAtMs) * 100) / 100,
     },

@@ -28,6 +28,15 @@ function checkDeviceRules(config: GatewayConfig): ConfigProblem[] {
     if (rule.mode === 'warn' && !rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'mode "warn" needs a deadline (ISO date-time)' });
     if (rule.mode !== 'warn' && rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'only used with mode "warn"' });
   });
+  config.routes.forEach((route, i) => {
+    const trust = route.minTrustScore;
+    if (!trust) return;
+    if (!config.trust) problems.push({ path: `routes[${i}].minTrustScore`, message: 'a trust score needs the trust section (results source)' });
+    if (trust.mode === 'warn' && !trust.warnUntil) problems.push({ path: `routes[${i}].minTrustScore.warnUntil`, message: 'mode "warn" needs a deadline (ISO date-time)' });
+    if (config.trust?.subject === 'host' && !route.device) {
+      problems.push({ path: `routes[${i}].device`, message: 'trust.subject "host" scores the identified device: add a device block (even an empty one: device: {})' });
+    }
+  });
   return problems;
 }
 

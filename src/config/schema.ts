@@ -87,6 +87,24 @@ const deviceRuleSchema = z.strictObject({
   onFleetError: z.enum(['deny', 'allow']).default('deny'),
 });
 
+/** A minimum trust score (0–100) computed from the device's latest osquery results. */
+const trustRuleSchema = z.strictObject({
+  min: z.number().int().min(0).max(100),
+  mode: z.enum(['enforce', 'report-only', 'warn']).default('enforce'),
+  warnUntil: z.iso.datetime({ offset: true }).optional(),
+  /** When no score can be computed (results source down): deny (fail closed) or allow. */
+  onError: z.enum(['deny', 'allow']).default('deny'),
+});
+
+/** Ask Open Policy Agent as well (its data API); OPA can only turn an allow into a deny. */
+const opaRuleSchema = z.strictObject({
+  url: httpUrl,
+  /** Document path under /v1/data, e.g. "trustgate/allow" → POST {url}/v1/data/trustgate/allow. */
+  path: z.string().regex(/^[A-Za-z0-9_/]+$/).default('trustgate/decision'),
+  timeout: duration.default(2_000),
+  onError: z.enum(['deny', 'allow']).default('deny'),
+});
+
 const routeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
   host: hostName,
@@ -104,6 +122,8 @@ const routeSchema = z.strictObject({
   timeout: duration.default(30_000),
   /** Device posture requirements; without this block the route does not check devices. */
   device: deviceRuleSchema.optional(),
+  minTrustScore: trustRuleSchema.optional(),
+  opa: opaRuleSchema.optional(),
 });
 
 const fleetSchema = z.strictObject({
@@ -127,6 +147,57 @@ const postureSchema = z.strictObject({
   recheckWait: duration.default(30_000),
 });
 
+const elasticsearchSourceSchema = z.strictObject({
+  kind: z.literal('elasticsearch'),
+  node: httpUrl,
+  apiKey: z.string().min(1).optional(),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  index: z.string().min(1).default('logs-osquery.result-*'),
+  /** Field names differ between the Elastic integration, Filebeat and Logstash pipelines. */
+  fields: z
+    .strictObject({
+      query: z.string().default('osquery.result.name'),
+      hostUuid: z.string().default('osquery.result.decorations.host_uuid'),
+      username: z.string().default('user.name'),
+      timestamp: z.string().default('@timestamp'),
+      hostIdentifier: z.string().default('osquery.result.host_identifier'),
+      columns: z.string().default('osquery.result.columns'),
+      snapshot: z.string().default('osquery.result.snapshot'),
+      action: z.string().default('osquery.result.action'),
+    })
+    .default({
+      query: 'osquery.result.name',
+      hostUuid: 'osquery.result.decorations.host_uuid',
+      username: 'user.name',
+      timestamp: '@timestamp',
+      hostIdentifier: 'osquery.result.host_identifier',
+      columns: 'osquery.result.columns',
+      snapshot: 'osquery.result.snapshot',
+      action: 'osquery.result.action',
+    }),
+  packs: z.array(z.string().min(1)).optional(),
+  maxDocuments: z.number().int().min(1).max(10_000).default(500),
+  timeout: duration.default(3_000),
+  lookback: duration.default(7 * 86_400_000),
+});
+
+const resultLogSourceSchema = z.strictObject({
+  kind: z.literal('result-log'),
+  /** The JSON-lines result log Fleet (or osquery's filesystem logger) writes. */
+  file: z.string().min(1),
+});
+
+const trustSchema = z.strictObject({
+  /** Trust profile YAML (sections, tables, column weights, expectations); default: the built-in profile. */
+  profileFile: z.string().min(1).optional(),
+  source: z.discriminatedUnion('kind', [elasticsearchSourceSchema, resultLogSourceSchema]),
+  /** Whose results to score: the identified device (Fleet host uuid) or the user (username field). */
+  subject: z.enum(['host', 'user']).default('host'),
+  /** A passing score is reused this long; a score below a route's threshold is always recomputed. */
+  cacheTtl: duration.default(5 * 60_000),
+});
+
 const deviceIdentitySchema = z.strictObject({
   /** Tried in order; the first that identifies a device wins. */
   methods: z.array(z.enum(['certificate', 'header', 'email'])).min(1).default(['certificate', 'header', 'email']),
@@ -146,6 +217,7 @@ export const configSchema = z.strictObject({
   session: sessionSchema,
   routes: z.array(routeSchema).min(1),
   fleet: fleetSchema.optional(),
+  trust: trustSchema.optional(),
   posture: postureSchema.default(postureSchema.parse({})),
   deviceIdentity: deviceIdentitySchema.default(deviceIdentitySchema.parse({})),
   metrics: z
@@ -168,3 +240,6 @@ export type DeviceRule = NonNullable<RouteConfig['device']>;
 export type FleetConfig = NonNullable<GatewayConfig['fleet']>;
 export type PostureConfig = GatewayConfig['posture'];
 export type DeviceIdentityConfig = GatewayConfig['deviceIdentity'];
+export type TrustRule = NonNullable<RouteConfig['minTrustScore']>;
+export type OpaRule = NonNullable<RouteConfig['opa']>;
+export type TrustConfig = NonNullable<GatewayConfig['trust']>;

@@ -12,9 +12,11 @@ import type { Forwarder } from './act/create-forwarder.ts';
 import type { Decision } from './decide/decide.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PostureResult } from './gather-posture/gather-posture.ts';
+import type { TrustResult } from './gather-posture/gather-trust.ts';
 import type { PostureCache } from './gather-posture/posture-cache.ts';
 import type { FleetClient } from './gather-posture/fleet-client.ts';
 import type { Csrf } from '../http/csrf.ts';
+import type { TrustRuntime } from './gather-posture/create-trust-runtime.ts';
 import type { Registry } from 'prom-client';
 import type { X509Certificate } from 'node:crypto';
 
@@ -35,6 +37,7 @@ export interface Runtime {
   readonly policyCreatedAt: Map<number | null, ReadonlyMap<number, Date>>;
   readonly deviceIdentity: { readonly sanPattern: RegExp; readonly headerCas: readonly X509Certificate[] };
   readonly metrics: Registry;
+  readonly trust: TrustRuntime | undefined;
   readonly metricsAllowed: TrustedProxies;
 }
 
@@ -64,6 +67,7 @@ export interface RequestContext {
   route?: RouteConfig;
   session?: Session;
   posture?: PostureResult;
+  trust?: TrustResult;
   decision?: Decision;
   /** Set-Cookie headers to add to whatever response goes out. */
   readonly setCookies: string[];

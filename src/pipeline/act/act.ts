@@ -93,6 +93,14 @@ function denyPage(ctx: RequestContext, decision: Decision): void {
     sendDeviceDenied(ctx, decision);
     return;
   }
+  if (decision.reasons.includes('opa-unavailable')) {
+    sendError(ctx, new GatewayError('TG_ERR_OPA_UNAVAILABLE', 'The access policy cannot be checked right now, so access is paused for safety. Try again in a minute.', { details: { reasons: decision.reasons } }));
+    return;
+  }
+  if (decision.reasons.includes('opa-denied')) {
+    sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', "Your organisation's access policy does not allow this request.", { details: { reasons: decision.reasons } }));
+    return;
+  }
   const route = ctx.route;
   if (!route || !ctx.session || wantsJson(ctx.req.headers.accept)) {
     sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', 'You do not have access to this application.', { details: { reasons: decision.reasons } }));

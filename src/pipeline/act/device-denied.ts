@@ -12,12 +12,12 @@ const DAY_MS = 86_400_000;
 
 export function sendDeviceDenied(ctx: RequestContext, decision: Decision, notice?: string): void {
   const posture = ctx.posture ?? { kind: 'not-required' };
-  const unavailable = posture.kind === 'unavailable';
+  const unavailable = posture.kind === 'unavailable' || (trustOnly(decision) && decision.reasons.includes('trust-unavailable'));
   const status = unavailable ? 503 : 403;
   const hosts = posture.kind === 'evaluated' ? posture.verdict.hosts : [];
   if (wantsJson(ctx.req.headers.accept)) {
     sendJson(ctx, status, {
-      error: unavailable ? 'TG_ERR_POSTURE_UNAVAILABLE' : 'TG_ERR_DEVICE_NOT_COMPLIANT',
+      error: unavailable ? 'TG_ERR_POSTURE_UNAVAILABLE' : trustOnly(decision) ? 'TG_ERR_TRUST_TOO_LOW' : 'TG_ERR_DEVICE_NOT_COMPLIANT',
       reasons: decision.reasons,
       devices: hosts.map((h) => ({ hostId: h.host.id, hostname: h.host.hostname, compliant: h.compliant, reasons: h.reasons, failingPolicies: h.findings.map((f) => f.id), missingPolicies: h.missing })),
       failingPolicies: [...new Set(hosts.flatMap((h) => h.findings.map((f) => f.id)))],
@@ -26,7 +26,7 @@ export function sendDeviceDenied(ctx: RequestContext, decision: Decision, notice
   }
   const { config, csrf } = ctx.runtime;
   const returnTo = `${requestOrigin(ctx)}${ctx.target?.forwardTarget ?? '/'}`;
-  const text = headline(posture);
+  const text = trustOnly(decision) ? trustHeadline(decision) : headline(posture);
   sendPage(ctx, status, 'access-denied-device', {
     title: text.heading,
     status,
@@ -40,6 +40,23 @@ export function sendDeviceDenied(ctx: RequestContext, decision: Decision, notice
     recheck: hosts.length > 0 && ctx.session ? { returnTo, csrf: csrf.token(ctx.session) } : null,
     breakGlassUrl: null,
   });
+}
+
+/** The device passed Fleet's checks (or none were asked) and only the trust score stands in the way. */
+function trustOnly(decision: Decision): boolean {
+  return decision.reasons.every((r) => r === 'trust-below-threshold' || r === 'trust-unavailable');
+}
+
+// The user learns that the trust check failed and what generally helps, never the scoring details
+// (those go to the decision log and the admins).
+function trustHeadline(decision: Decision): { heading: string; intro: string } {
+  if (decision.reasons.includes('trust-unavailable')) {
+    return { heading: 'We could not check your device', intro: "The device trust check is not answering right now, so access is paused for safety. Try again in a minute." };
+  }
+  return {
+    heading: 'Your device did not pass the trust check',
+    intro: 'This application asks for a higher device trust level than your device shows right now. Use your usual company device and browser, keep it up to date, and make sure Fleet Desktop is running. If this keeps happening, contact IT with the request id below.',
+  };
 }
 
 function headline(posture: PostureResult): { heading: string; intro: string } {

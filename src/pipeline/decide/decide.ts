@@ -4,6 +4,10 @@ import type { RouteConfig } from '../../config/schema.ts';
 import type { UserResult } from '../identify-user/identify-user.ts';
 import type { DeviceResult } from '../identify-device/identify-device.ts';
 import type { PostureResult } from '../gather-posture/gather-posture.ts';
+import type { TrustResult } from '../gather-posture/gather-trust.ts';
+import type { OpaRule } from '../../config/schema.ts';
+import type { GatewayError } from '../../errors.ts';
+import type { OpaAnswer } from './ask-opa.ts';
 
 export const REASONS = [
   'public-path',
@@ -27,6 +31,16 @@ export const REASONS = [
   'posture-report-only',
   'posture-warn',
   'fleet-error-allowed',
+  'trust-sufficient',
+  'trust-below-threshold',
+  'trust-unavailable',
+  'trust-report-only',
+  'trust-warn',
+  'trust-error-allowed',
+  'opa-allowed',
+  'opa-denied',
+  'opa-unavailable',
+  'opa-error-allowed',
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -35,6 +49,8 @@ export type Verdict = 'allow' | 'deny' | 'authenticate';
 export interface Decision {
   readonly verdict: Verdict;
   readonly reasons: readonly Reason[];
+  /** Free-text reasons OPA gave for a denial (logged and shown to admins, not part of the vocabulary). */
+  readonly opaReasons?: readonly string[];
 }
 
 export interface DecisionInput {
@@ -43,33 +59,76 @@ export interface DecisionInput {
   readonly user: UserResult;
   readonly device: DeviceResult;
   readonly posture: PostureResult;
+  readonly trust: TrustResult;
 }
 
 /** Reasons that mean "the device is the problem" (the deny page then explains the device, not the user). */
 export const DEVICE_REASONS: ReadonlySet<Reason> = new Set([
   'device-unknown', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale', 'posture-unavailable',
+  'trust-below-threshold', 'trust-unavailable',
 ]);
 
 export function decide(input: DecisionInput, nowMs: number): Decision {
   if (input.publicPath) return { verdict: 'allow', reasons: ['public-path'] };
   if (!input.user.session) return { verdict: 'authenticate', reasons: [input.user.problem] };
   if (!isUserAllowed(input.route, input.user.session)) return { verdict: 'deny', reasons: ['user-not-allowed'] };
-  const rule = input.route.device;
-  const posture = input.posture;
-  if (!rule || posture.kind === 'not-required') return { verdict: 'allow', reasons: ['user-allowed', 'device-check-not-required'] };
-  if (posture.kind === 'evaluated' && posture.verdict.compliant) {
-    return { verdict: 'allow', reasons: ['user-allowed', 'device-compliant', ...(posture.source === 'stale' ? ['posture-stale-result' as const] : [])] };
-  }
-  const problems = postureProblems(posture);
-  if (posture.kind === 'unavailable' && rule.onFleetError === 'allow') {
-    return { verdict: 'allow', reasons: ['user-allowed', 'fleet-error-allowed', ...problems] };
-  }
-  if (rule.mode === 'report-only') return { verdict: 'allow', reasons: ['user-allowed', 'posture-report-only', ...problems] };
-  if (rule.mode === 'warn' && rule.warnUntil !== undefined && nowMs < Date.parse(rule.warnUntil)) {
-    return { verdict: 'allow', reasons: ['user-allowed', 'posture-warn', ...problems] };
-  }
+  const checks = [postureCheck(input, nowMs), trustCheck(input, nowMs)];
+  const denied = checks.filter((c) => c.verdict === 'deny').flatMap((c) => c.reasons);
+  if (denied.length > 0) return { verdict: 'deny', reasons: [...new Set(denied)] };
+  return { verdict: 'allow', reasons: [...new Set<Reason>(['user-allowed', ...checks.flatMap((c) => c.reasons)])] };
+}
+
+interface Check {
+  readonly verdict: 'allow' | 'deny';
+  readonly reasons: readonly Reason[];
+}
+
+/** Rollout modes shared by device and trust rules: enforce, report-only, or warn until a deadline. */
+function applyMode(rule: { mode: string; warnUntil?: string | undefined }, problems: Reason[], soft: { report: Reason; warn: Reason }, nowMs: number): Check {
+  if (rule.mode === 'report-only') return { verdict: 'allow', reasons: [soft.report, ...problems] };
+  if (rule.mode === 'warn' && rule.warnUntil !== undefined && nowMs < Date.parse(rule.warnUntil)) return { verdict: 'allow', reasons: [soft.warn, ...problems] };
   return { verdict: 'deny', reasons: problems };
 }
+
+function postureCheck(input: DecisionInput, nowMs: number): Check {
+  const rule = input.route.device;
+  const posture = input.posture;
+  if (!rule || posture.kind === 'not-required') return { verdict: 'allow', reasons: input.route.minTrustScore ? [] : ['device-check-not-required'] };
+  if (posture.kind === 'evaluated' && posture.verdict.compliant) {
+    return { verdict: 'allow', reasons: ['device-compliant', ...(posture.source === 'stale' ? ['posture-stale-result' as const] : [])] };
+  }
+  const problems = postureProblems(posture);
+  if (posture.kind === 'unavailable' && rule.onFleetError === 'allow') return { verdict: 'allow', reasons: ['fleet-error-allowed', ...problems] };
+  return applyMode(rule, problems, { report: 'posture-report-only', warn: 'posture-warn' }, nowMs);
+}
+
+function trustCheck(input: DecisionInput, nowMs: number): Check {
+  const rule = input.route.minTrustScore;
+  const trust = input.trust;
+  if (!rule || trust.kind === 'not-required') return { verdict: 'allow', reasons: [] };
+  if (trust.kind === 'scored' && trust.score >= rule.min) return { verdict: 'allow', reasons: ['trust-sufficient'] };
+  if (trust.kind === 'unavailable' && rule.onError === 'allow') return { verdict: 'allow', reasons: ['trust-error-allowed', 'trust-unavailable'] };
+  const problems: Reason[] = [trust.kind === 'scored' ? 'trust-below-threshold' : 'trust-unavailable'];
+  return applyMode(rule, problems, { report: 'trust-report-only', warn: 'trust-warn' }, nowMs);
+}
+
+/** OPA is asked only about requests the gateway would allow; it can turn them into a denial. */
+export function applyOpa(decision: Decision, opa: OpaOutcome, rule: OpaRule): Decision {
+  if (decision.verdict !== 'allow' || opa.kind === 'not-asked') return decision;
+  if (opa.kind === 'answered') {
+    return opa.answer.allow
+      ? { verdict: 'allow', reasons: [...decision.reasons, 'opa-allowed'] }
+      : { verdict: 'deny', reasons: ['opa-denied'], opaReasons: opa.answer.reasons };
+  }
+  return rule.onError === 'allow'
+    ? { verdict: 'allow', reasons: [...decision.reasons, 'opa-unavailable', 'opa-error-allowed'] }
+    : { verdict: 'deny', reasons: ['opa-unavailable'] };
+}
+
+export type OpaOutcome =
+  | { readonly kind: 'not-asked' }
+  | { readonly kind: 'answered'; readonly answer: OpaAnswer }
+  | { readonly kind: 'failed'; readonly error: GatewayError };
 
 /** The posture reasons for a device that does not (or cannot be shown to) comply. */
 function postureProblems(posture: Exclude<PostureResult, { kind: 'not-required' }>): Reason[] {

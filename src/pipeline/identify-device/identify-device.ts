@@ -12,7 +12,7 @@ export type DeviceResult =
 
 export async function identifyDevice(ctx: RequestContext): Promise<DeviceResult> {
   const route = ctx.route;
-  if (!route?.device || !ctx.session) return { kind: 'not-required' };
+  if (!(route?.device || route?.minTrustScore) || !ctx.session) return { kind: 'not-required' };
   const { config, deviceIdentity, now } = ctx.runtime;
   const header = ctx.req.headers[config.deviceIdentity.certificateHeader];
   const certificate = readDeviceCertificate({
