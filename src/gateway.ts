@@ -24,11 +24,15 @@ import { createPostureCache, createPostureMetrics } from './pipeline/gather-post
 import { compileSanPattern, loadCaBundle } from './pipeline/identify-device/device-certificate.ts';
 import { createCsrf } from './http/csrf.ts';
 import { createTrustRuntime } from './pipeline/gather-posture/create-trust-runtime.ts';
+import { createBreakGlass } from './break-glass/create-break-glass.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
+import type { ResultsSource } from './pipeline/gather-posture/results-source.ts';
 
 export interface GatewayDeps {
   log?: Logger;
   now?: () => number;
+  /** Use this osquery results source instead of building one from trust.source (tests inject one). */
+  resultsSource?: ResultsSource;
 }
 
 export interface BoundListener {
@@ -46,13 +50,15 @@ export interface Gateway {
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const log = deps.log ?? pino({ level: config.logging.level });
   const now = deps.now ?? Date.now;
-  const runtime = buildRuntime(config, log, now);
+  const runtime = buildRuntime(config, log, now, deps.resultsSource);
   const servers: http.Server[] = [];
   runtime.oidc.ready().catch((error: unknown) => log.warn({ issuer: config.oidc.issuer, err: String(error) }, 'identity provider not reachable yet; retrying'));
 
   return {
     runtime: () => runtime,
     async listen() {
+      // A grant store or audit file that cannot open is a start-up error, not a surprise at the first emergency.
+      await runtime.breakGlass?.ready();
       const bound: BoundListener[] = [];
       for (const [index, listener] of config.listeners.entries()) {
         const server = createListenerServer(listener, () => runtime);
@@ -68,6 +74,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       runtime.oidc.close();
       await runtime.fleet?.close();
       await runtime.trust?.close();
+      await runtime.breakGlass?.close();
       for (const forwarder of runtime.forwarders.values()) forwarder.close();
       await Promise.all(
         servers.map(
@@ -83,7 +90,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   };
 }
 
-function buildRuntime(config: GatewayConfig, log: Logger, now: () => number): Runtime {
+function buildRuntime(config: GatewayConfig, log: Logger, now: () => number, resultsSource?: ResultsSource): Runtime {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'trustgate_' });
   const fleet = config.fleet
@@ -110,8 +117,9 @@ function buildRuntime(config: GatewayConfig, log: Logger, now: () => number): Ru
     deviceIdentity: { sanPattern: compileSanPattern(config.deviceIdentity.sanPattern), headerCas: loadDeviceCas(config) },
     metrics,
     metricsAllowed: createTrustedProxies(config.metrics.allowFrom),
+    breakGlass: config.routes.some((r) => r.breakGlass?.allowed) ? createBreakGlass(config.breakGlass, { now, log }) : undefined,
     trust: config.trust
-      ? createTrustRuntime(config.trust, { now, onSourceError: (err) => log.warn({ err: String(err) }, 'results source problem') })
+      ? createTrustRuntime(config.trust, { now, source: resultsSource, onSourceError: (err) => log.warn({ err: String(err) }, 'results source problem') })
       : undefined,
     routes: createRouteTable(config.routes),
     oidc: createOidcClient({ config: config.oidc, log, now }),
@@ -209,6 +217,7 @@ function logDecision(ctx: RequestContext, status: number): void {
       verdict: ctx.decision?.verdict,
       reasons: ctx.decision?.reasons,
       opaReasons: ctx.decision?.opaReasons,
+      grant: ctx.grant?.id,
       trustScore: ctx.trust?.kind === 'scored' ? ctx.trust.score : undefined,
       trust: ctx.trust?.kind === 'scored' ? ctx.trust.explanation : undefined,
       sources: answeredSources(ctx),

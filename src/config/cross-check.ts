@@ -29,6 +29,13 @@ function checkDeviceRules(config: GatewayConfig): ConfigProblem[] {
     if (rule.mode !== 'warn' && rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'only used with mode "warn"' });
   });
   config.routes.forEach((route, i) => {
+    const glass = route.breakGlass;
+    if (!glass) return;
+    glass.durations.forEach((d, j) => {
+      if (d > glass.maxDuration) problems.push({ path: `routes[${i}].breakGlass.durations[${j}]`, message: 'longer than maxDuration' });
+    });
+  });
+  config.routes.forEach((route, i) => {
     const trust = route.minTrustScore;
     if (!trust) return;
     if (!config.trust) problems.push({ path: `routes[${i}].minTrustScore`, message: 'a trust score needs the trust section (results source)' });

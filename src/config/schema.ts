@@ -105,6 +105,27 @@ const opaRuleSchema = z.strictObject({
   onError: z.enum(['deny', 'allow']).default('deny'),
 });
 
+const COVERABLE_REASONS = [
+  'device-unknown', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale',
+  'posture-unavailable', 'trust-below-threshold', 'trust-unavailable',
+] as const;
+
+/** Emergency access a blocked user may grant themselves, with a written reason, within these limits. */
+const breakGlassRuleSchema = z.strictObject({
+  allowed: z.boolean().default(false),
+  maxDuration: duration.default(4 * 3600_000),
+  /** The choices offered on the form (each at most maxDuration). */
+  durations: z.array(duration).min(1).default([30 * 60_000, 3600_000, 4 * 3600_000]),
+  requireReasonMinLength: z.number().int().min(1).max(1000).default(20),
+  maxGrantsPerUserPerDay: z.number().int().min(1).max(100).default(3),
+  /** Send the audit events to the webhook (Slack etc.) as well. */
+  notify: z.boolean().default(true),
+  /** Which failures a grant may cover; by default everything but an unknown device. */
+  covers: z.array(z.enum(COVERABLE_REASONS)).default(COVERABLE_REASONS.filter((r) => r !== 'device-unknown')),
+  /** Routes sharing a group share grants (one emergency covers the group). */
+  group: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+});
+
 const routeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and "-"'),
   host: hostName,
@@ -124,6 +145,7 @@ const routeSchema = z.strictObject({
   device: deviceRuleSchema.optional(),
   minTrustScore: trustRuleSchema.optional(),
   opa: opaRuleSchema.optional(),
+  breakGlass: breakGlassRuleSchema.optional(),
 });
 
 const fleetSchema = z.strictObject({
@@ -198,6 +220,26 @@ const trustSchema = z.strictObject({
   cacheTtl: duration.default(5 * 60_000),
 });
 
+const breakGlassSchema = z.strictObject({
+  /** Where grants live: a local append-only file (one gateway) or Redis (several replicas). */
+  store: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('file'), file: z.string().min(1).default('var/break-glass-grants.jsonl') }),
+      z.strictObject({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'), prefix: z.string().min(1).default('trustgate:break-glass:') }),
+    ])
+    .default({ kind: 'file', file: 'var/break-glass-grants.jsonl' }),
+  audit: z
+    .strictObject({
+      /** Always written (fsync'd JSON lines); the authoritative trail. */
+      file: z.string().min(1).default('var/break-glass-audit.jsonl'),
+      /** Events a sink could not take are spooled here and retried. */
+      spoolDir: z.string().min(1).default('var/audit-spool'),
+      elasticsearch: z.strictObject({ node: httpUrl, index: z.string().min(1).default('trustgate-audit'), apiKey: z.string().min(1).optional() }).optional(),
+      webhook: z.strictObject({ url: httpUrl, timeout: duration.default(5_000) }).optional(),
+    })
+    .default({ file: 'var/break-glass-audit.jsonl', spoolDir: 'var/audit-spool' }),
+});
+
 const deviceIdentitySchema = z.strictObject({
   /** Tried in order; the first that identifies a device wins. */
   methods: z.array(z.enum(['certificate', 'header', 'email'])).min(1).default(['certificate', 'header', 'email']),
@@ -218,6 +260,13 @@ export const configSchema = z.strictObject({
   routes: z.array(routeSchema).min(1),
   fleet: fleetSchema.optional(),
   trust: trustSchema.optional(),
+  breakGlass: breakGlassSchema.default(breakGlassSchema.parse({})),
+  admin: z
+    .strictObject({
+      /** Members of these IdP groups may use /.trustgate/admin/ (grants, and later routes). */
+      groups: z.array(z.string().min(1)).default(['trustgate-admins']),
+    })
+    .default({ groups: ['trustgate-admins'] }),
   posture: postureSchema.default(postureSchema.parse({})),
   deviceIdentity: deviceIdentitySchema.default(deviceIdentitySchema.parse({})),
   metrics: z
@@ -243,3 +292,5 @@ export type DeviceIdentityConfig = GatewayConfig['deviceIdentity'];
 export type TrustRule = NonNullable<RouteConfig['minTrustScore']>;
 export type OpaRule = NonNullable<RouteConfig['opa']>;
 export type TrustConfig = NonNullable<GatewayConfig['trust']>;
+export type BreakGlassRule = NonNullable<RouteConfig['breakGlass']>;
+export type BreakGlassConfig = GatewayConfig['breakGlass'];

@@ -2,40 +2,17 @@
 // send the user on if the device now passes) and "Continue" on a warn-mode notice. Both need a session
 // and a valid CSRF token, and only act on a return URL of the host they were posted to.
 import { GatewayError } from '../errors.ts';
-import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
-import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 import { identifyDevice } from '../pipeline/identify-device/identify-device.ts';
 import { evaluate } from '../pipeline/evaluate-request.ts';
 import { refetchAndWait } from '../pipeline/gather-posture/refetch-hosts.ts';
 import { sendDeviceDenied } from '../pipeline/act/device-denied.ts';
 import { acknowledgeWarning } from '../pipeline/act/device-warning.ts';
-import { normalizeTarget } from './normalize-path.ts';
-import { readForm } from './read-form.ts';
+import { acceptForm } from './accept-form.ts';
 import { redirect, sendPage } from './respond.ts';
 
-/** Checks session and CSRF, and points ctx at the page the form came from. Returns that page's URL. */
-async function acceptForm(ctx: RequestContext): Promise<string> {
-  const form = await readForm(ctx.req);
-  const user = await identifyUser(ctx, { canSetCookie: true });
-  if (!user.session) throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Your session has ended. Sign in again.');
-  ctx.session = user.session;
-  const origin = ctx.req.headers.origin;
-  if (!ctx.runtime.csrf.verify(user.session, form.get('csrf') ?? undefined, typeof origin === 'string' ? origin : undefined, requestOrigin(ctx))) {
-    throw new GatewayError('TG_ERR_FORBIDDEN', 'This form has expired. Go back, reload the page and try again.', { details: { reason: 'csrf' } });
-  }
-  let url: URL;
-  try {
-    url = new URL(form.get('return') ?? '');
-  } catch {
-    throw new GatewayError('TG_ERR_BAD_REQUEST', 'The form did not say which page to return to.');
-  }
-  if (url.origin !== requestOrigin(ctx)) throw new GatewayError('TG_ERR_BAD_REQUEST', 'That page is not on this host.');
-  ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
-  return `${requestOrigin(ctx)}${ctx.target.forwardTarget}`;
-}
-
 export async function recheckDevice(ctx: RequestContext): Promise<void> {
-  const returnTo = await acceptForm(ctx);
+  const { returnTo } = await acceptForm(ctx);
   const { fleet, posture, config, now } = ctx.runtime;
   const first = await evaluate(ctx, { canSetCookie: true });
   if (first.verdict !== 'deny') return redirect(ctx, returnTo);
@@ -53,7 +30,7 @@ export async function recheckDevice(ctx: RequestContext): Promise<void> {
 }
 
 export async function acknowledgeDeviceWarning(ctx: RequestContext): Promise<void> {
-  const returnTo = await acceptForm(ctx);
+  const { returnTo } = await acceptForm(ctx);
   const route = ctx.runtime.routes.match(ctx.host, ctx.target?.path ?? '/');
   if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no application at that address.');
   acknowledgeWarning(ctx, route.name);

@@ -6,6 +6,8 @@ import { finishLogin, logout, startLogin } from '../pipeline/identify-user/login
 import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
 import { redirect, sendError, sendJson, sendPage } from './respond.ts';
 import { acknowledgeDeviceWarning, recheckDevice, sendMetrics } from './device-forms.ts';
+import { requestBreakGlass, showBreakGlassForm } from './break-glass-forms.ts';
+import { revokeGrant, showGrants } from './admin-grants.ts';
 
 export const INTERNAL_PREFIX = '/.trustgate/';
 
@@ -21,6 +23,9 @@ const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> 
   recheck: { methods: ['POST'], handle: recheckDevice },
   acknowledge: { methods: ['POST'], handle: acknowledgeDeviceWarning },
   metrics: { methods: ['GET'], handle: sendMetrics },
+  'break-glass': { methods: ['GET', 'POST'], handle: (ctx) => (ctx.req.method === 'POST' ? requestBreakGlass(ctx) : showBreakGlassForm(ctx)) },
+  'admin/grants': { methods: ['GET'], handle: showGrants },
+  'admin/grants/revoke': { methods: ['POST'], handle: revokeGrant },
 };
 
 export async function handleInternal(ctx: RequestContext): Promise<void> {

@@ -10,6 +10,7 @@ import { gatherTrust } from './gather-posture/gather-trust.ts';
 import { applyOpa, decide, type Decision, type OpaOutcome } from './decide/decide.ts';
 import { askOpa } from './decide/ask-opa.ts';
 import { opaInput } from './decide/opa-input.ts';
+import { applyGrant } from '../break-glass/check-grant.ts';
 
 /** Runs the stages up to the decision for ctx.target on ctx.host (also used by the re-check form). */
 export async function evaluate(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<Decision> {
@@ -22,11 +23,12 @@ export async function evaluate(ctx: RequestContext, options: { canSetCookie: boo
   ctx.session = user.session;
   const publicPath = routes.isPublicPath(route, path);
   const device = publicPath ? ({ kind: 'not-required' } as const) : await identifyDevice(ctx);
+  ctx.device = device;
   const posture = await gatherPosture(ctx, device);
   ctx.posture = posture;
   const trust = await gatherTrust(ctx, device, posture);
   ctx.trust = trust;
-  const local = decide({ route, publicPath, user, device, posture, trust }, now());
+  const local = await applyGrant(ctx, decide({ route, publicPath, user, device, posture, trust }, now()));
   const decision = route.opa && local.verdict === 'allow' && !publicPath ? applyOpa(local, await consultOpa(ctx, local), route.opa) : local;
   ctx.decision = decision;
   return decision;

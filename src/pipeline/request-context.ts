@@ -13,6 +13,9 @@ import type { Decision } from './decide/decide.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PostureResult } from './gather-posture/gather-posture.ts';
 import type { TrustResult } from './gather-posture/gather-trust.ts';
+import type { DeviceResult } from './identify-device/identify-device.ts';
+import type { Grant } from '../break-glass/grant.ts';
+import type { BreakGlass } from '../break-glass/create-break-glass.ts';
 import type { PostureCache } from './gather-posture/posture-cache.ts';
 import type { FleetClient } from './gather-posture/fleet-client.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -38,6 +41,7 @@ export interface Runtime {
   readonly deviceIdentity: { readonly sanPattern: RegExp; readonly headerCas: readonly X509Certificate[] };
   readonly metrics: Registry;
   readonly trust: TrustRuntime | undefined;
+  readonly breakGlass: BreakGlass | undefined;
   readonly metricsAllowed: TrustedProxies;
 }
 
@@ -66,8 +70,11 @@ export interface RequestContext {
   target?: NormalizedTarget;
   route?: RouteConfig;
   session?: Session;
+  device?: DeviceResult;
   posture?: PostureResult;
   trust?: TrustResult;
+  /** The break-glass grant this request is let through under. */
+  grant?: Grant;
   decision?: Decision;
   /** Set-Cookie headers to add to whatever response goes out. */
   readonly setCookies: string[];

@@ -1,5 +1,8 @@
 // The one integration harness (as Pomerium's test environment): a real development IdP, a real echo
 // upstream and the real gateway, all on 127.0.0.1:0, wired through the real config loader.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { pino } from 'pino';
@@ -10,6 +13,7 @@ import { startDevIdp, type DevIdp, type DevIdpOptions } from '../../src/dev/dev-
 import { startDemoApp, type DemoApp } from '../../src/dev/demo-app.ts';
 import { startFleetSimulator, type FleetSimulator } from '../../src/dev/fleet-simulator.ts';
 import { loadSimulatorData } from '../../src/dev/fleet-simulator-data.ts';
+import type { ResultsSource } from '../../src/pipeline/gather-posture/results-source.ts';
 
 const DEMO_FLEET_DATA = new URL('../../config/fleet-simulator.yaml', import.meta.url).pathname;
 export const FLEET_TOKEN = 'test-fleet-token';
@@ -35,6 +39,11 @@ export interface StackOptions {
   tls?: Record<string, unknown>;
   /** The gateway's metrics section (allowFrom). */
   metrics?: Record<string, unknown>;
+  /**
+   * The trust section: trust.source is a result-log file in a temp dir (Stack.resultLog) holding
+   * `lines`; `config` is merged over it; `resultsSource` replaces the configured source (GatewayDeps).
+   */
+  trust?: { lines?: string[]; config?: Record<string, unknown>; resultsSource?: ResultsSource };
 }
 
 export interface Stack {
@@ -45,6 +54,8 @@ export interface Stack {
   idp: DevIdp;
   upstream: DemoApp;
   fleet: FleetSimulator | undefined;
+  /** The result log trust.source points at (with the trust option). */
+  resultLog: string | undefined;
   logs: Record<string, unknown>[];
   /** Decision log lines, newest last. */
   decisions(): Record<string, unknown>[];
@@ -58,12 +69,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fleet = options.fleet
     ? await startFleetSimulator({ data: await loadSimulatorData(DEMO_FLEET_DATA), apiToken: FLEET_TOKEN, refetchDelayMs: options.fleet.refetchDelayMs ?? 300, now: options.now })
     : undefined;
+  const resultsDir = options.trust ? await mkdtemp(path.join(tmpdir(), 'trustgate-results-')) : undefined;
+  const resultLog = resultsDir ? path.join(resultsDir, 'osquery_result.log') : undefined;
+  if (resultLog) await writeFile(resultLog, (options.trust?.lines ?? []).map((line) => `${line}\n`).join(''));
   const raw = {
     listeners: [{ address: '127.0.0.1', port: 0, ...(options.tls ? { tls: options.tls } : {}) }],
     ...(fleet ? { fleet: { url: fleet.url, apiToken: FLEET_TOKEN, timeout: '2s', retries: 0, ...options.fleet?.config } } : {}),
     ...(options.posture ? { posture: options.posture } : {}),
     ...(options.deviceIdentity ? { deviceIdentity: options.deviceIdentity } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(resultLog ? { trust: { source: { kind: 'result-log', file: resultLog }, ...options.trust?.config } } : {}),
     trustedProxies: options.trustedProxies ?? [],
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
     session: { secrets: [TEST_SECRET], ...options.session },
@@ -80,7 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done();
     },
   });
-  const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now });
+  const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now, resultsSource: options.trust?.resultsSource });
   const [bound] = await gateway.listen();
   if (!bound) throw new Error('gateway did not listen');
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${bound.port}`;
@@ -101,12 +116,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     idp,
     upstream,
     fleet,
+    resultLog,
     logs,
     decisions: () => logs.filter((l) => l.msg === 'decision'),
     registerClient,
     async close() {
       await gateway.close();
       await Promise.all([idp.close(), upstream.close(), fleet?.close()]);
+      if (resultsDir) await rm(resultsDir, { recursive: true, force: true });
     },
   };
 }

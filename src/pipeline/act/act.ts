@@ -44,6 +44,7 @@ function prepareForward(ctx: RequestContext): void {
     trustedForwardedFor: ctx.fromTrustedProxy ? (Array.isArray(inboundFor) ? inboundFor.join(', ') : inboundFor) : undefined,
     session: ctx.session,
     device: deviceFacts(ctx),
+    grant: ctx.grant,
     ownCookies: [runtime.sessions.name, loginCookieName(ctx)],
     certificateHeader: runtime.config.deviceIdentity.certificateHeader,
   });
@@ -83,7 +84,15 @@ function deviceFacts(ctx: RequestContext): { id: string; posture: string } | und
   const posture = ctx.posture;
   if (!posture || posture.kind === 'not-required') return undefined;
   const reasons = ctx.decision?.reasons ?? [];
-  const state = reasons.includes('device-compliant') ? 'compliant' : reasons.includes('posture-warn') ? 'warn' : reasons.includes('posture-report-only') ? 'report-only' : 'unverified';
+  const state = reasons.includes('break-glass-active')
+    ? 'break-glass'
+    : reasons.includes('device-compliant')
+      ? 'compliant'
+      : reasons.includes('posture-warn')
+        ? 'warn'
+        : reasons.includes('posture-report-only')
+          ? 'report-only'
+          : 'unverified';
   const ids = posture.kind === 'evaluated' ? posture.verdict.hosts.map((h) => h.host.uuid).join(',') : '';
   return { id: ids, posture: state };
 }

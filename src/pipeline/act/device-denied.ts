@@ -7,6 +7,7 @@ import { requestOrigin, type RequestContext } from '../request-context.ts';
 import type { Decision } from '../decide/decide.ts';
 import type { HostVerdict } from '../decide/evaluate-posture.ts';
 import type { PostureResult } from '../gather-posture/gather-posture.ts';
+import { isCoverable } from '../../break-glass/check-grant.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -38,7 +39,7 @@ export function sendDeviceDenied(ctx: RequestContext, decision: Decision, notice
     myDeviceUrl: config.fleet?.myDeviceUrl ?? null,
     helpUrl: config.fleet?.helpUrl ?? null,
     recheck: hosts.length > 0 && ctx.session ? { returnTo, csrf: csrf.token(ctx.session) } : null,
-    breakGlassUrl: null,
+    breakGlassUrl: isCoverable(decision, ctx.route?.breakGlass) && ctx.runtime.breakGlass ? `/.trustgate/break-glass?return=${encodeURIComponent(returnTo)}` : null,
   });
 }
 

@@ -8,13 +8,14 @@ import { requestOrigin, type RequestContext } from '../request-context.ts';
 import type { Decision } from '../decide/decide.ts';
 
 const ACK_TTL_S = 3600;
+const TRUST_ADVICE = 'Your device shows a lower trust level than this application will require. Use your usual company device and browser, keep it up to date, and make sure Fleet Desktop is running.';
 
 export function ackCookieName(ctx: RequestContext, routeName: string): string {
   return `${ctx.runtime.sessions.name}_ack_${routeName}`;
 }
 
 export function needsWarning(ctx: RequestContext, decision: Decision): boolean {
-  if (!decision.reasons.includes('posture-warn') || !ctx.session || !ctx.route) return false;
+  if (!decision.reasons.some((r) => r === 'posture-warn' || r === 'trust-warn') || !ctx.session || !ctx.route) return false;
   if (ctx.req.method !== 'GET' || wantsJson(ctx.req.headers.accept)) return false;
   const cookie = parseCookie(ctx.req.headers.cookie ?? '')[ackCookieName(ctx, ctx.route.name)];
   return !ctx.runtime.csrf.matches(ctx.session, cookie, `ack:${ctx.route.name}`);
@@ -25,11 +26,18 @@ export function sendDeviceWarning(ctx: RequestContext): void {
   const session = ctx.session;
   if (!route || !session) return;
   const posture = ctx.posture;
+  const reasons = ctx.decision?.reasons ?? [];
+  const postureWarn = reasons.includes('posture-warn');
+  const trustWarn = reasons.includes('trust-warn');
   const findings = posture?.kind === 'evaluated' ? posture.verdict.hosts.flatMap((h) => h.findings) : [];
-  const items = findings.length > 0 ? findings.map((f) => ({ name: f.name, resolutionHtml: f.resolution ? formatPlainText(f.resolution) : '' })) : [{ name: 'Your device could not be verified', resolutionHtml: '' }];
+  const postureItems = findings.length > 0 ? findings.map((f) => ({ name: f.name, resolutionHtml: f.resolution ? formatPlainText(f.resolution) : '' })) : [{ name: 'Your device could not be verified', resolutionHtml: '' }];
+  // Like the deny page, the trust item says what generally helps, never the scoring details.
+  const trustItem = { name: 'Device trust check', resolutionHtml: formatPlainText(TRUST_ADVICE) };
+  const items = [...(postureWarn ? postureItems : []), ...(trustWarn ? [trustItem] : [])];
+  const deadlines = [postureWarn ? route.device?.warnUntil : undefined, trustWarn ? route.minTrustScore?.warnUntil : undefined].flatMap((d) => (d ? [Date.parse(d)] : []));
   sendPage(ctx, 200, 'device-warning', {
     routeName: route.name,
-    deadline: route.device?.warnUntil ? new Date(route.device.warnUntil).toUTCString() : 'soon',
+    deadline: deadlines.length > 0 ? new Date(Math.min(...deadlines)).toUTCString() : 'soon',
     items,
     returnTo: `${requestOrigin(ctx)}${ctx.target?.forwardTarget ?? '/'}`,
     csrf: ctx.runtime.csrf.token(session),

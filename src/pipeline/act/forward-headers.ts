@@ -38,6 +38,8 @@ export interface ForwardFacts {
   session: Session | undefined;
   /** Fleet host UUID(s) and the posture outcome, when the route checks devices. */
   device: { id: string; posture: string } | undefined;
+  /** The break-glass grant the request goes through under, if any. */
+  grant: { id: string; expiresAtMs: number } | undefined;
   /** Cookie names that belong to the gateway and never reach the upstream. */
   ownCookies: readonly string[];
   /**
@@ -62,6 +64,10 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
   headers['x-forwarded-host'] = facts.host;
   headers['x-request-id'] = facts.requestId;
   if (facts.session) Object.assign(headers, identityHeaders(facts.session));
+  if (facts.grant) {
+    headers['x-trustgate-break-glass'] = facts.grant.id;
+    headers['x-trustgate-break-glass-until'] = new Date(facts.grant.expiresAtMs).toISOString();
+  }
   if (facts.device) {
     if (facts.device.id) headers['x-trustgate-device'] = headerSafe(facts.device.id);
     headers['x-trustgate-posture'] = facts.device.posture;

@@ -41,6 +41,7 @@ export const REASONS = [
   'opa-denied',
   'opa-unavailable',
   'opa-error-allowed',
+  'break-glass-active',
 ] as const;
 
 export type Reason = (typeof REASONS)[number];

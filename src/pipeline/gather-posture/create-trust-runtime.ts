@@ -23,10 +23,17 @@ export interface TrustRuntime {
   close(): Promise<void>;
 }
 
-export function createTrustRuntime(config: TrustConfig, deps: { now: () => number; onSourceError?: (error: unknown) => void }): TrustRuntime {
+export interface TrustRuntimeDeps {
+  now: () => number;
+  onSourceError?: (error: unknown) => void;
+  /** A ready-made results source used instead of config.source (the runtime still closes it). */
+  source?: ResultsSource;
+}
+
+export function createTrustRuntime(config: TrustConfig, deps: TrustRuntimeDeps): TrustRuntime {
   const profileFile = config.profileFile ?? DEFAULT_TRUST_PROFILE;
   const profile = parseTrustProfileText(readFileSync(profileFile, 'utf8'), profileFile);
-  const source = createSource(config, deps);
+  const source = deps.source ?? createSource(config, deps);
   const cache = new LRUCache<string, ReadonlyMap<string, QuerySnapshot>, ResultsSubject>({
     max: 50_000,
     ttl: config.cacheTtl,

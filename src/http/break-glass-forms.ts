@@ -1,0 +1,109 @@
+// The emergency-access form: a blocked user states a reason and picks a duration; the gateway checks
+// it (route allows it, failure is coverable, reason long enough, duration offered, acknowledgement,
+// daily limit), grants it for user + device + route, and audits every step. Bad input comes back with
+// messages beside the fields and the user's text kept.
+import { GatewayError } from '../errors.ts';
+import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
+import { evaluate } from '../pipeline/evaluate-request.ts';
+import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import type { Decision } from '../pipeline/decide/decide.ts';
+import { deviceKeyOf, isCoverable } from '../break-glass/check-grant.ts';
+import type { AuditEventInput } from '../break-glass/audit-log.ts';
+import { formatDuration } from '../break-glass/audit-event.ts';
+import { acceptForm } from './accept-form.ts';
+import { normalizeTarget } from './normalize-path.ts';
+import { redirect, sendPage } from './respond.ts';
+import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
+
+const MAX_REASON_LENGTH = 2000;
+
+interface FormState {
+  returnTo: string;
+  reason: string;
+  duration: string;
+  acknowledged: boolean;
+  errors: Record<string, string>;
+}
+
+/** GET: show the form for the page the user was denied. */
+export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
+  const user = await identifyUser(ctx, { canSetCookie: true });
+  const requested = new URLSearchParams(ctx.target?.query ?? '').get('return');
+  const returnTo = safeReturnUrl(requested, requestOrigin(ctx), ctx.runtime.routes.servesHost);
+  if (!returnTo || new URL(returnTo).origin !== requestOrigin(ctx)) throw new GatewayError('TG_ERR_BAD_REQUEST', 'The form does not say which page you need.');
+  if (!user.session) return redirect(ctx, `/.trustgate/login?rd=${encodeURIComponent(`/.trustgate/break-glass?return=${encodeURIComponent(returnTo)}`)}`);
+  const url = new URL(returnTo);
+  ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
+  const decision = await evaluate(ctx, { canSetCookie: true });
+  if (decision.verdict !== 'deny') return redirect(ctx, returnTo);
+  renderForm(ctx, decision, { returnTo, reason: '', duration: '', acknowledged: false, errors: {} }, 200);
+}
+
+/** POST: validate, rate-limit, grant, audit. */
+export async function requestBreakGlass(ctx: RequestContext): Promise<void> {
+  const { returnTo, form } = await acceptForm(ctx);
+  const decision = await evaluate(ctx, { canSetCookie: true });
+  if (decision.verdict !== 'deny') return redirect(ctx, returnTo);
+  const route = ctx.route;
+  const rule = route?.breakGlass;
+  const service = ctx.runtime.breakGlass;
+  const session = ctx.session;
+  if (!route || !rule || !service || !session) throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access is not available for this application.');
+  const state: FormState = { returnTo, reason: (form.get('reason') ?? '').trim(), duration: form.get('duration') ?? '', acknowledged: form.get('acknowledge') === 'yes', errors: {} };
+  const base = { user: session.email, device: deviceKeyOf(ctx.device, session.email), route: rule.group ?? route.name, requestId: ctx.id, sourceAddress: ctx.clientAddress };
+  const notify = { notify: rule.notify };
+
+  if (!isCoverable(decision, rule)) {
+    await service.audit({ ...base, event: 'break-glass.denied', reason: state.reason, detail: `not allowed for: ${decision.reasons.join(', ')}` }, notify);
+    throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access cannot cover this problem. Contact your IT team.', { details: { reasons: decision.reasons } });
+  }
+  validate(state, rule.requireReasonMinLength, rule.durations);
+  if (Object.keys(state.errors).length > 0) return renderForm(ctx, decision, state, 400);
+
+  const durationMs = Number(state.duration);
+  await service.audit({ ...base, event: 'break-glass.requested', reason: state.reason, durationMs }, notify);
+  if ((await service.grantsToday(session.email)) >= rule.maxGrantsPerUserPerDay) {
+    await service.audit({ ...base, event: 'break-glass.denied', reason: state.reason, durationMs, detail: 'rate limit' }, notify);
+    state.errors.form = `You have reached the limit of ${rule.maxGrantsPerUserPerDay} emergency access grants in 24 hours. Contact your IT team.`;
+    return renderForm(ctx, decision, state, 429);
+  }
+  const grant = await service.grant({ ...base, sub: session.sub, deviceKey: base.device, reason: state.reason, durationMs });
+  const granted: AuditEventInput = { ...base, event: 'break-glass.granted', reason: state.reason, durationMs, grantId: grant.id };
+  await service.audit(granted, notify);
+  sendPage(ctx, 200, 'break-glass-granted', { title: 'Emergency access granted', returnTo, until: new Date(grant.expiresAtMs).toUTCString(), grantId: grant.id });
+}
+
+function validate(state: FormState, minLength: number, durations: readonly number[]): void {
+  if (state.reason.length < minLength) state.errors.reason = `Please explain the emergency in at least ${minLength} characters.`;
+  if (state.reason.length > MAX_REASON_LENGTH) state.errors.reason = `Please keep the reason under ${MAX_REASON_LENGTH} characters.`;
+  if (!durations.map(String).includes(state.duration)) state.errors.duration = 'Choose one of the offered durations.';
+  if (!state.acknowledged) state.errors.acknowledge = 'Please confirm that you understand this access is recorded.';
+}
+
+function renderForm(ctx: RequestContext, decision: Decision, state: FormState, status: number): void {
+  const rule = ctx.route?.breakGlass;
+  const session = ctx.session;
+  if (!rule || !session) return;
+  const findings = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts.flatMap((h) => h.findings.map((f) => f.name)) : [];
+  sendPage(ctx, status, 'break-glass', {
+    title: 'Request emergency access',
+    routeName: ctx.route?.name,
+    problems: findings.length > 0 ? findings : decision.reasons.map(describeReason),
+    durations: rule.durations.map((ms) => ({ value: String(ms), label: formatDuration(ms) })),
+    minLength: rule.requireReasonMinLength,
+    csrf: ctx.runtime.csrf.token(session),
+    ...state,
+  });
+}
+
+function describeReason(reason: string): string {
+  const text: Record<string, string> = {
+    'device-not-owned': 'This device is not registered to you',
+    'device-stale': 'Fleet has not heard from your device recently',
+    'posture-unavailable': 'The device check is unavailable',
+    'trust-below-threshold': 'Your device did not pass the trust check',
+    'trust-unavailable': 'The device trust check is unavailable',
+    'device-unknown': 'Your device could not be identified',
+  };
+  return text[reason] ?? reason;
+}
