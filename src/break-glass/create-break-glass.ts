@@ -24,6 +24,10 @@ export interface BreakGlass {
   list(options: { activeOnly?: boolean; limit: number }): Promise<Grant[]>;
   /** Audits; `notify: false` keeps the event away from the webhook (file and Elasticsearch still get it). */
   audit(event: AuditEventInput, options: { notify: boolean }): Promise<void>;
+  /** Audits grants that ran out since the last sweep (also runs every 30 s by itself). */
+  sweepExpired(): Promise<void>;
+  /** Delivers what the optional audit sinks still hold; resolves with the number still pending. */
+  flushAudit(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -73,6 +77,8 @@ export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => nu
       const { loud, quiet } = await parts;
       await (options.notify ? loud : quiet).record(event);
     },
+    sweepExpired: sweep,
+    flushAudit: async () => (await parts).loud.flush(),
     async close() {
       clearInterval(sweeper);
       const opened = await parts.catch(() => undefined);
