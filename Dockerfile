@@ -12,7 +12,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 COPY src ./src
 COPY views ./views
-COPY config/example.yaml ./config/example.yaml
+COPY config/example.yaml config/trust-profile.yaml ./config/
+# Grants, the audit trail and its spool default to var/ (mount a volume here, or set the paths).
+RUN mkdir -p /app/var && chown node:node /app/var
 
 USER node
 EXPOSE 8080
