@@ -1,0 +1,137 @@
+// The config file as admins edit it: read with a version (hash of the text), save with optimistic
+// concurrency (a save based on an old version is a conflict, never a silent overwrite), validated by
+// the same loader the gateway starts with, written atomically (temp file, fsync, rename), and every
+// version kept in a history with author, time and comment so any of them can be restored.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { GatewayError } from '../errors.ts';
+import { parseConfigText, type Env } from '../config/load-config.ts';
+import type { GatewayConfig } from '../config/schema.ts';
+
+export interface ConfigVersion {
+  readonly version: string;
+  readonly text: string;
+  readonly config: GatewayConfig;
+}
+
+export interface HistoryEntry {
+  readonly version: string;
+  readonly author: string;
+  readonly comment: string;
+  readonly time: string;
+  /** The version this one replaced (empty for the first recorded one). */
+  readonly previous: string;
+}
+
+export interface ConfigStore {
+  readonly file: string;
+  current(): Promise<ConfigVersion>;
+  /** Validates and writes `text`; TG_ERR_CONFLICT when the file is no longer at `baseVersion`. */
+  save(text: string, meta: { baseVersion: string; author: string; comment: string }): Promise<ConfigVersion>;
+  history(): Promise<HistoryEntry[]>;
+  /** The text of a recorded version. */
+  textOf(version: string): Promise<string>;
+}
+
+export function versionOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function createConfigStore(options: { file: string; historyDir?: string; env?: Env; now?: () => number }): ConfigStore {
+  const { file } = options;
+  const historyDir = options.historyDir ?? join(dirname(file), '.trustgate-history', basename(file));
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  let saving = Promise.resolve();
+
+  async function current(): Promise<ConfigVersion> {
+    const text = await readFile(file, 'utf8');
+    return { version: versionOf(text), text, config: parseConfigText(text, file, env) };
+  }
+
+  async function keep(version: string, text: string): Promise<void> {
+    await mkdir(historyDir, { recursive: true });
+    await writeAtomically(join(historyDir, `${version}.yaml`), text);
+  }
+
+  async function save(text: string, meta: { baseVersion: string; author: string; comment: string }): Promise<ConfigVersion> {
+    const config = parseConfigText(text, 'the edited configuration', env);
+    // One save at a time in this process; the version check catches other writers (people, replicas).
+    const run = saving.then(async () => {
+      const before = await readFile(file, 'utf8');
+      const previous = versionOf(before);
+      if (previous !== meta.baseVersion) {
+        throw new GatewayError('TG_ERR_CONFLICT', 'The configuration changed since you opened it. Review the current version and apply your change again.', {
+          details: { currentVersion: previous, baseVersion: meta.baseVersion },
+        });
+      }
+      const version = versionOf(text);
+      if (!(await hasVersion(previous))) await keep(previous, before);
+      await keep(version, text);
+      await writeAtomically(file, text);
+      await appendHistory({ version, previous, author: meta.author, comment: meta.comment, time: new Date(now()).toISOString() });
+      return { version, text, config };
+    });
+    saving = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async function hasVersion(version: string): Promise<boolean> {
+    const names = await readdir(historyDir).catch(() => [] as string[]);
+    return names.includes(`${version}.yaml`);
+  }
+
+  async function appendHistory(entry: HistoryEntry): Promise<void> {
+    await mkdir(historyDir, { recursive: true });
+    const handle = await open(join(historyDir, 'history.jsonl'), 'a');
+    try {
+      await handle.write(`${JSON.stringify(entry)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  return {
+    file,
+    current,
+    save,
+    async history() {
+      const text = await readFile(join(historyDir, 'history.jsonl'), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as HistoryEntry)
+        .reverse();
+    },
+    async textOf(version) {
+      if (!/^[0-9a-f]{16}$/.test(version)) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no such version.');
+      return readFile(join(historyDir, `${version}.yaml`), 'utf8').catch(() => {
+        throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no such version.');
+      });
+    },
+  };
+}
+
+/** Temp file in the same directory, fsync, rename over the target, fsync the directory. */
+export async function writeAtomically(target: string, text: string): Promise<void> {
+  const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
+  const handle = await open(temp, 'w', 0o640);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, target);
+  const dir = await open(dirname(target), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
