@@ -1,6 +1,7 @@
-// Composition root: builds the runtime (clients, route table, forwarders) from one frozen config,
-// opens the listeners (HTTP, HTTPS with optional client certificates) and feeds every request and
-// upgrade into the pipeline. Logs one decision line per request.
+// Composition root: builds the runtime (clients, route table, forwarders) from one frozen config, opens
+// the listeners (HTTP, HTTPS with optional client certificates), feeds every request and upgrade into
+// the pipeline, swaps configs atomically on reload (admin saves, edits on disk) and logs one decision
+// line per request.
 import { listen } from './http/listen.ts';
 import http from 'node:http';
 import https from 'node:https';
@@ -9,30 +10,23 @@ import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { GatewayConfig, ListenerConfig } from './config/schema.ts';
-import { createRouteTable } from './pipeline/match-route.ts';
-import { createOidcClient } from './pipeline/identify-user/oidc-client.ts';
-import { createSessionCookie } from './pipeline/identify-user/session-cookie.ts';
-import { createSealer } from './pipeline/identify-user/create-sealer.ts';
-import { createForwarder } from './pipeline/act/create-forwarder.ts';
-import { createTrustedProxies, clientView } from './http/client-address.ts';
+import { clientView } from './http/client-address.ts';
+import { buildRuntime, disposeRuntime } from './build-runtime.ts';
 import { isLoopbackHost } from './http/loopback.ts';
 import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { X509Certificate } from 'node:crypto';
-import { createFleetClient } from './pipeline/gather-posture/fleet-client.ts';
-import { createPostureCache, createPostureMetrics } from './pipeline/gather-posture/posture-cache.ts';
-import { compileSanPattern, loadCaBundle } from './pipeline/identify-device/device-certificate.ts';
-import { createCsrf } from './http/csrf.ts';
-import { createTrustRuntime } from './pipeline/gather-posture/create-trust-runtime.ts';
-import { createBreakGlass } from './break-glass/create-break-glass.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
 import type { ResultsSource } from './pipeline/gather-posture/results-source.ts';
+import { createDecisionJournal } from './admin/decision-journal.ts';
+import { createConfigStore, versionOf } from './admin/config-store.ts';
+import { watchConfigFile, type ConfigWatcher } from './config/watch-config.ts';
 
 export interface GatewayDeps {
   log?: Logger;
   now?: () => number;
   /** Use this osquery results source instead of building one from trust.source (tests inject one). */
   resultsSource?: ResultsSource;
+  /** The file the config came from: admins edit it, and edits on disk are picked up. */
+  configFile?: string;
 }
 
 export interface BoundListener {
@@ -45,37 +39,87 @@ export interface Gateway {
   listen(): Promise<BoundListener[]>;
   close(): Promise<void>;
   runtime(): Runtime;
+  /**
+   * Swaps in a new config atomically: new requests use it at once, requests in flight finish under the
+   * one they started with, and nothing restarts. Listener changes need a restart (logged, not applied).
+   */
+  reload(config: GatewayConfig): void;
 }
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const log = deps.log ?? pino({ level: config.logging.level });
   const now = deps.now ?? Date.now;
-  const runtime = buildRuntime(config, log, now, deps.resultsSource);
+  const decisions = createDecisionJournal();
+  const store = deps.configFile ? createConfigStore({ file: deps.configFile, now }) : undefined;
+  let watcher: ConfigWatcher | undefined;
+  const admin = store
+    ? {
+        store,
+        apply(next: GatewayConfig, version: string) {
+          gateway.reload(next);
+          watcher?.applied(version);
+        },
+      }
+    : undefined;
+  const runtimeDeps = { log, now, resultsSource: deps.resultsSource, decisions, admin };
+  let runtime = buildRuntime(config, runtimeDeps);
   const servers: http.Server[] = [];
+  const inFlight = new Map<Runtime, number>();
+  const retired = new Set<Runtime>();
   runtime.oidc.ready().catch((error: unknown) => log.warn({ issuer: config.oidc.issuer, err: String(error) }, 'identity provider not reachable yet; retrying'));
 
-  return {
+  // Each request holds the runtime it started with; a retired runtime is closed when its last one ends.
+  const track = {
+    enter(): Runtime {
+      inFlight.set(runtime, (inFlight.get(runtime) ?? 0) + 1);
+      return runtime;
+    },
+    leave(used: Runtime): void {
+      const left = (inFlight.get(used) ?? 1) - 1;
+      inFlight.set(used, left);
+      if (left === 0 && retired.has(used)) retire(used);
+    },
+  };
+  function retire(old: Runtime): void {
+    retired.delete(old);
+    inFlight.delete(old);
+    disposeRuntime(old, runtime).catch((error: unknown) => log.warn({ err: String(error) }, 'closing the previous config failed'));
+  }
+
+  const gateway: Gateway = {
     runtime: () => runtime,
+    reload(next) {
+      if (JSON.stringify(next.listeners) !== JSON.stringify(runtime.config.listeners)) {
+        log.warn('listener changes take effect after a restart');
+      }
+      const old = runtime;
+      runtime = buildRuntime({ ...next, listeners: old.config.listeners }, runtimeDeps, old);
+      runtime.oidc.ready().catch(() => {});
+      retired.add(old);
+      if (!inFlight.get(old)) retire(old);
+      log.info({ routes: next.routes.length }, 'configuration reloaded');
+    },
     async listen() {
       // A grant store or audit file that cannot open is a start-up error, not a surprise at the first emergency.
       await runtime.breakGlass?.ready();
       const bound: BoundListener[] = [];
       for (const [index, listener] of config.listeners.entries()) {
-        const server = createListenerServer(listener, () => runtime);
+        const server = createListenerServer(listener, track);
         servers.push(server);
         const port = await listen(server, listener.port, listener.address);
         const scheme = listener.tls ? 'https' : 'http';
         const host = listener.address.includes(':') ? `[${listener.address}]` : listener.address;
         bound.push({ name: listener.name ?? `listener-${index}`, url: `${scheme}://${host}:${port}`, port });
       }
+      if (store) {
+        const initial = versionOf(readFileSync(store.file, 'utf8'));
+        watcher = watchConfigFile({ file: store.file, initialVersion: initial, log, apply: (next) => gateway.reload(next) });
+      }
       return bound;
     },
     async close() {
-      runtime.oidc.close();
-      await runtime.fleet?.close();
-      await runtime.trust?.close();
-      await runtime.breakGlass?.close();
-      for (const forwarder of runtime.forwarders.values()) forwarder.close();
+      watcher?.close();
+      await disposeRuntime(runtime);
       await Promise.all(
         servers.map(
           (server) =>
@@ -88,57 +132,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       );
     },
   };
+  return gateway;
 }
 
-function buildRuntime(config: GatewayConfig, log: Logger, now: () => number, resultsSource?: ResultsSource): Runtime {
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'trustgate_' });
-  const fleet = config.fleet
-    ? createFleetClient({ baseUrl: config.fleet.url, apiToken: config.fleet.apiToken, timeoutMs: config.fleet.timeout, maxConcurrency: config.fleet.maxConcurrency, retries: config.fleet.retries })
-    : undefined;
-  const posture = fleet
-    ? createPostureCache({
-        fleet,
-        ttlMs: config.posture.cacheTtl,
-        staleLimitMs: config.posture.staleLimit,
-        maxEntries: config.posture.maxEntries,
-        now,
-        metrics: createPostureMetrics(metrics),
-      })
-    : undefined;
-  return {
-    config,
-    log,
-    now,
-    csrf: createCsrf(config.session.secrets),
-    fleet,
-    posture,
-    policyCreatedAt: new Map(),
-    deviceIdentity: { sanPattern: compileSanPattern(config.deviceIdentity.sanPattern), headerCas: loadDeviceCas(config) },
-    metrics,
-    metricsAllowed: createTrustedProxies(config.metrics.allowFrom),
-    breakGlass: config.routes.some((r) => r.breakGlass?.allowed) ? createBreakGlass(config.breakGlass, { now, log }) : undefined,
-    trust: config.trust
-      ? createTrustRuntime(config.trust, { now, source: resultsSource, onSourceError: (err) => log.warn({ err: String(err) }, 'results source problem') })
-      : undefined,
-    routes: createRouteTable(config.routes),
-    oidc: createOidcClient({ config: config.oidc, log, now }),
-    sessions: createSessionCookie({ config: config.session, now }),
-    loginSealer: createSealer({ secrets: config.session.secrets, purpose: 'login' }),
-    forwarders: new Map(config.routes.map((route) => [route.name, createForwarder(route)])),
-    trustedProxies: createTrustedProxies(config.trustedProxies),
-  };
-}
-
-/** CAs a forwarded device certificate must chain to: the configured bundle, else the listeners' device CAs. */
-function loadDeviceCas(config: GatewayConfig): X509Certificate[] {
-  const files = config.deviceIdentity.certificateCaFile
-    ? [config.deviceIdentity.certificateCaFile]
-    : config.listeners.flatMap((l) => (l.tls?.clientCaFile ? [l.tls.clientCaFile] : []));
-  return files.flatMap((file) => loadCaBundle(readFileSync(file, 'utf8')));
-}
-
-function createListenerServer(listener: ListenerConfig, currentRuntime: () => Runtime): http.Server {
+function createListenerServer(listener: ListenerConfig, track: { enter(): Runtime; leave(used: Runtime): void }): http.Server {
   const info: ListenerInfo = {
     protocol: listener.tls ? 'https' : 'http',
     secureCookies: Boolean(listener.tls) || !isLoopbackHost(listener.address),
@@ -154,14 +151,22 @@ function createListenerServer(listener: ListenerConfig, currentRuntime: () => Ru
       })
     : http.createServer();
   server.on('request', (req, res) => {
-    const ctx = createContext(currentRuntime(), info, req, res);
-    res.on('close', () => logDecision(ctx, res.statusCode));
+    const used = track.enter();
+    const ctx = createContext(used, info, req, res);
+    res.on('close', () => {
+      logDecision(ctx, res.statusCode);
+      track.leave(used);
+    });
     void handleRequest(ctx);
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const ctx = createContext(currentRuntime(), info, req, undefined);
-    void handleUpgrade(ctx, socket, head).finally(() => logDecision(ctx, 101));
+    const used = track.enter();
+    const ctx = createContext(used, info, req, undefined);
+    void handleUpgrade(ctx, socket, head).finally(() => {
+      logDecision(ctx, 101);
+      track.leave(used);
+    });
   });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -202,7 +207,28 @@ function answeredSources(ctx: RequestContext): string[] | undefined {
   return sources.length > 0 ? sources : undefined;
 }
 
+function journal(ctx: RequestContext): void {
+  if (!ctx.route || !ctx.decision) return;
+  const hosts = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts : [];
+  ctx.runtime.decisions.add({
+    time: new Date(ctx.runtime.now()).toISOString(),
+    requestId: ctx.id,
+    user: ctx.session?.email,
+    groups: ctx.session?.groups ?? [],
+    device: deviceSummary(ctx),
+    route: ctx.route.name,
+    path: ctx.target?.path,
+    verdict: ctx.decision.verdict,
+    reasons: ctx.decision.reasons,
+    trustScore: ctx.trust?.kind === 'scored' ? ctx.trust.score : undefined,
+    trust: ctx.trust?.kind === 'scored' ? ctx.trust.explanation : undefined,
+    failingPolicies: hosts.flatMap((h) => h.findings.map((f) => f.id)),
+    policyResults: Object.fromEntries(hosts.flatMap((h) => h.host.policies.map((p) => [p.id, p.response]))),
+  });
+}
+
 function logDecision(ctx: RequestContext, status: number): void {
+  journal(ctx);
   if (!ctx.runtime.log.isLevelEnabled('info')) return;
   ctx.runtime.log.info(
     {

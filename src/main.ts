@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve' && file && rest.length === 0) {
     const config = await loadConfigFile(file);
-    const gateway = createGateway(config);
+    const gateway = createGateway(config, { configFile: file });
     const bound = await gateway.listen();
     for (const listener of bound) gateway.runtime().log.info({ url: listener.url }, 'trustgate listening');
     onSignals(gateway.close);

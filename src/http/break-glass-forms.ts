@@ -36,6 +36,10 @@ export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
   ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
   const decision = await evaluate(ctx, { canSetCookie: true });
   if (decision.verdict !== 'deny') return redirect(ctx, returnTo);
+  // Same refusal as the POST (which also audits it); without it a route with no breakGlass got no answer.
+  if (!ctx.runtime.breakGlass || !isCoverable(decision, ctx.route?.breakGlass)) {
+    throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access cannot cover this problem. Contact your IT team.', { details: { reasons: decision.reasons } });
+  }
   renderForm(ctx, decision, { returnTo, reason: '', duration: '', acknowledged: false, errors: {} }, 200);
 }
 

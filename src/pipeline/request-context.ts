@@ -16,6 +16,8 @@ import type { TrustResult } from './gather-posture/gather-trust.ts';
 import type { DeviceResult } from './identify-device/identify-device.ts';
 import type { Grant } from '../break-glass/grant.ts';
 import type { BreakGlass } from '../break-glass/create-break-glass.ts';
+import type { DecisionJournal } from '../admin/decision-journal.ts';
+import type { ConfigStore } from '../admin/config-store.ts';
 import type { PostureCache } from './gather-posture/posture-cache.ts';
 import type { FleetClient } from './gather-posture/fleet-client.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -42,6 +44,9 @@ export interface Runtime {
   readonly metrics: Registry;
   readonly trust: TrustRuntime | undefined;
   readonly breakGlass: BreakGlass | undefined;
+  readonly decisions: DecisionJournal;
+  /** Present when the gateway runs from a config file admins may edit. */
+  readonly admin: { readonly store: ConfigStore; apply(config: GatewayConfig, version: string): void } | undefined;
   readonly metricsAllowed: TrustedProxies;
 }
 
