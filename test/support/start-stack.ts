@@ -1,6 +1,6 @@
 // The one integration harness (as Pomerium's test environment): a real development IdP, a real echo
 // upstream and the real gateway, all on 127.0.0.1:0, wired through the real config loader.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -44,7 +44,17 @@ export interface StackOptions {
    * `lines`; `config` is merged over it; `resultsSource` replaces the configured source (GatewayDeps).
    */
   trust?: { lines?: string[]; config?: Record<string, unknown>; resultsSource?: ResultsSource };
+  /**
+   * The top-level breakGlass section. When a route uses breakGlass (or this is given) the grant store and
+   * the audit trail are files in Stack.breakGlassDir: a fresh temp dir, or `dir` to reopen one (a restart;
+   * the caller then owns and removes it). `store` replaces the file store (e.g. a shared Redis prefix);
+   * `audit` is merged over the default files (e.g. a webhook).
+   */
+  breakGlass?: { dir?: string; store?: Record<string, unknown>; audit?: Record<string, unknown> };
 }
+
+/** File names inside Stack.breakGlassDir. */
+export const BREAK_GLASS_FILES = { grants: 'break-glass-grants.jsonl', audit: 'break-glass-audit.jsonl', spoolDir: 'audit-spool' } as const;
 
 export interface Stack {
   url: string;
@@ -56,6 +66,10 @@ export interface Stack {
   fleet: FleetSimulator | undefined;
   /** The result log trust.source points at (with the trust option). */
   resultLog: string | undefined;
+  /** Where the break-glass store, audit file and spool live (when a route uses breakGlass). */
+  breakGlassDir: string | undefined;
+  /** The break-glass audit file's events, oldest first ([] when there is none yet). */
+  auditEvents(): Promise<Record<string, unknown>[]>;
   logs: Record<string, unknown>[];
   /** Decision log lines, newest last. */
   decisions(): Record<string, unknown>[];
@@ -72,6 +86,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const resultsDir = options.trust ? await mkdtemp(path.join(tmpdir(), 'trustgate-results-')) : undefined;
   const resultLog = resultsDir ? path.join(resultsDir, 'osquery_result.log') : undefined;
   if (resultLog) await writeFile(resultLog, (options.trust?.lines ?? []).map((line) => `${line}\n`).join(''));
+  const routes = options.routes?.(upstream.url) ?? [
+    { name: 'app', host: '127.0.0.1', upstream: upstream.url, allowedGroups: ['engineering'], websockets: true, public: ['/public'], ...options.route },
+  ];
+  const ownBreakGlassDir = (options.breakGlass || routes.some((r) => r.breakGlass)) && !options.breakGlass?.dir ? await mkdtemp(path.join(tmpdir(), 'trustgate-break-glass-')) : undefined;
+  const breakGlassDir = options.breakGlass?.dir ?? ownBreakGlassDir;
+  const breakGlass = breakGlassDir
+    ? {
+        store: options.breakGlass?.store ?? { kind: 'file', file: path.join(breakGlassDir, BREAK_GLASS_FILES.grants) },
+        audit: { file: path.join(breakGlassDir, BREAK_GLASS_FILES.audit), spoolDir: path.join(breakGlassDir, BREAK_GLASS_FILES.spoolDir), ...options.breakGlass?.audit },
+      }
+    : undefined;
   const raw = {
     listeners: [{ address: '127.0.0.1', port: 0, ...(options.tls ? { tls: options.tls } : {}) }],
     ...(fleet ? { fleet: { url: fleet.url, apiToken: FLEET_TOKEN, timeout: '2s', retries: 0, ...options.fleet?.config } } : {}),
@@ -82,9 +107,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     trustedProxies: options.trustedProxies ?? [],
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
     session: { secrets: [TEST_SECRET], ...options.session },
-    routes: options.routes?.(upstream.url) ?? [
-      { name: 'app', host: '127.0.0.1', upstream: upstream.url, allowedGroups: ['engineering'], websockets: true, public: ['/public'], ...options.route },
-    ],
+    routes,
+    ...(breakGlass ? { breakGlass } : {}),
     logging: { level: 'info' },
   };
   const config = parseConfigText(stringify(raw), 'test config', {});
@@ -117,6 +141,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     upstream,
     fleet,
     resultLog,
+    breakGlassDir,
+    async auditEvents() {
+      if (!breakGlassDir) return [];
+      const text = await readFile(path.join(breakGlassDir, BREAK_GLASS_FILES.audit), 'utf8').catch(() => '');
+      return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
     logs,
     decisions: () => logs.filter((l) => l.msg === 'decision'),
     registerClient,
@@ -124,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await gateway.close();
       await Promise.all([idp.close(), upstream.close(), fleet?.close()]);
       if (resultsDir) await rm(resultsDir, { recursive: true, force: true });
+      if (ownBreakGlassDir) await rm(ownBreakGlassDir, { recursive: true, force: true });
     },
   };
 }
