@@ -176,28 +176,17 @@ const elasticsearchSourceSchema = z.strictObject({
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
   index: z.string().min(1).default('logs-osquery.result-*'),
-  /** Field names differ between the Elastic integration, Filebeat and Logstash pipelines. */
+  /**
+   * Field names differ between the Elastic integration, Filebeat and Logstash pipelines; unset ones use
+   * the Elastic osquery integration's layout (osquery.result.*, see the README).
+   */
   fields: z
-    .strictObject({
-      query: z.string().default('osquery.result.name'),
-      hostUuid: z.string().default('osquery.result.decorations.host_uuid'),
-      username: z.string().default('user.name'),
-      timestamp: z.string().default('@timestamp'),
-      hostIdentifier: z.string().default('osquery.result.host_identifier'),
-      columns: z.string().default('osquery.result.columns'),
-      snapshot: z.string().default('osquery.result.snapshot'),
-      action: z.string().default('osquery.result.action'),
-    })
-    .default({
-      query: 'osquery.result.name',
-      hostUuid: 'osquery.result.decorations.host_uuid',
-      username: 'user.name',
-      timestamp: '@timestamp',
-      hostIdentifier: 'osquery.result.host_identifier',
-      columns: 'osquery.result.columns',
-      snapshot: 'osquery.result.snapshot',
-      action: 'osquery.result.action',
-    }),
+    .strictObject(
+      Object.fromEntries(
+        ['query', 'hostUuid', 'username', 'timestamp', 'hostIdentifier', 'columns', 'snapshot', 'action', 'epoch', 'counter', 'calendarTime'].map((k) => [k, z.string().min(1).optional()]),
+      ) as Record<'query' | 'hostUuid' | 'username' | 'timestamp' | 'hostIdentifier' | 'columns' | 'snapshot' | 'action' | 'epoch' | 'counter' | 'calendarTime', z.ZodOptional<z.ZodString>>,
+    )
+    .default({}),
   packs: z.array(z.string().min(1)).optional(),
   maxDocuments: z.number().int().min(1).max(10_000).default(500),
   timeout: duration.default(3_000),

@@ -2,6 +2,7 @@
 // so the demo can show the identity headers and integration tests can assert on what reached upstream.
 
 import { closeServer, listen } from '../http/listen.ts';
+import { escapeHtml } from '../http/format-text.ts';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocketServer } from 'ws';
@@ -30,14 +31,6 @@ export interface EchoResponse {
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_SLOW_MS = 60_000;
 
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 function headerText(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(', ') : (value ?? '');

@@ -2,6 +2,7 @@
 // demo and for integration tests. Never for production: no passwords, keys and state live in memory.
 
 import { closeServer, listen } from '../http/listen.ts';
+import { escapeHtml } from '../http/format-text.ts';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -200,14 +201,6 @@ function adapterFactory(store: Store) {
 
 // --- HTML ----------------------------------------------------------------------------------------
 
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; background: #f4f5f7; color: #1f2328; margin: 0; }
