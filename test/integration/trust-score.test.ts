@@ -153,7 +153,8 @@ describe('trust score from the result log', () => {
   test('a score below the threshold is never served from cache: better results let carol in at once', async () => {
     const carol = await signedIn(stack, 'carol');
     expect((await carol.request(`${stack.url}/trusted/before-fix`)).status).toBe(403);
-    await appendFile(stack.resultLog as string, `${snapshotLines(carolFixed(), Date.now()).join('\n')}\n`);
+    // Strictly newer than what the stack wrote at start (results of the same second keep the first).
+    await appendFile(stack.resultLog as string, `${snapshotLines(carolFixed(), Date.now() + 2_000).join('\n')}\n`);
     const source = stack.gateway.runtime().trust?.source;
     await expect.poll(async () => (await source?.latest({ hostUuid: host('carol').uuid }))?.get('processes')?.rows.length, { timeout: 10_000 }).toBe(3);
 
