@@ -1,18 +1,14 @@
 // Browser test: bob, denied because FileVault is off, asks for emergency access (a too-short reason
 // first), gets in for 15 minutes; alice revokes the grant on the admin page and bob is denied again.
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_CONFIG, launchChromium } from '../support/chromium.ts';
 import { startDemo, type Demo } from '../../src/dev/start-demo.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const DEMO_CONFIG = fileURLToPath(new URL('../../config/trustgate.yaml', import.meta.url));
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REASON = 'Prod outage INC-4711: I need the runbook in the demo app right now';
 
 /**
@@ -41,10 +37,9 @@ describe('emergency access in a real browser', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
     dir = await mkdtemp(path.join(tmpdir(), 'trustgate-e2e-break-glass-'));
     demo = await startDemo(await demoConfigIn(dir), { quiet: true, ephemeralPorts: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
