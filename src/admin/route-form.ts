@@ -157,8 +157,10 @@ export function routeFromForm(form: RouteForm, base: Raw | undefined): Raw {
 }
 
 function deviceFromForm(form: RouteForm, device: Raw): Raw {
-  const policies = [...new Set([...form.requirePolicies, ...splitList(form.requirePoliciesText)])].map(scalar);
-  put(device, 'requirePolicies', policies);
+  const chosen = new Set([...form.requirePolicies, ...splitList(form.requirePoliciesText)]);
+  // Keep the file's order; newly chosen policies go at the end.
+  const before = Array.isArray(device.requirePolicies) ? device.requirePolicies.map(String).filter((p) => chosen.has(p)) : [];
+  put(device, 'requirePolicies', [...new Set([...before, ...chosen])].map(scalar));
   put(device, 'requireCritical', form.requireCritical);
   put(device, 'emptyResult', form.emptyResult);
   put(device, 'emptyResultGrace', scalar(form.emptyResultGrace));

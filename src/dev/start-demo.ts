@@ -2,11 +2,12 @@
 // the gateway, all on loopback, wired from the ordinary config file config/trustgate.yaml (the IdP and
 // the demo app listen where that file's issuer and upstream point), plus the osquery results writer
 // that feeds the trust score's result log.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { parseDocument } from 'yaml';
 import { loadConfigFile } from '../config/load-config.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { createGateway } from '../gateway.ts';
@@ -58,7 +59,10 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
   const results: ResultsWriter | undefined = resultsFile
     ? await startOsqueryResultsWriter({ file: resultsFile, hosts: await loadResultsData(RESULTS_DATA), intervalMs: RESULTS_INTERVAL_MS })
     : undefined;
-  const config: GatewayConfig = options.ephemeralPorts
+  // The gateway runs from a copy the admin console may edit, so demo edits never touch the repository's file.
+  const configDir = options.ephemeralPorts ? await mkdtemp(path.join(tmpdir(), 'trustgate-demo-config-')) : path.resolve('var');
+  const editable = await writeEditableCopy(configFile, configDir, options.ephemeralPorts ? { issuer: idp.issuer, upstream: app.url, fleetUrl: fleet.url, resultsFile } : undefined);
+  const patched: GatewayConfig = options.ephemeralPorts
     ? {
         ...fileConfig,
         listeners: fileConfig.listeners.map((l) => ({ ...l, port: 0 })),
@@ -66,10 +70,14 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
         routes: fileConfig.routes.map((r) => ({ ...r, upstream: app.url })),
         fleet: { ...fileConfig.fleet, url: fleet.url },
         ...(fileConfig.trust && resultsFile ? { trust: { ...fileConfig.trust, source: { kind: 'result-log' as const, file: resultsFile } } } : {}),
+        breakGlass: demoBreakGlass(configDir),
       }
     : fileConfig;
+  // The copy says the same as the patched config (the loader turns one into the other); reading it back proves it.
+  const config = await loadConfigFile(editable);
+  if (JSON.stringify(config) !== JSON.stringify(patched)) throw new Error(`${editable} does not match the demo config`);
   const log = pino({ level: options.quiet ? 'silent' : config.logging.level });
-  const gateway = createGateway(config, { log });
+  const gateway = createGateway(config, { log, configFile: editable });
   const [bound] = await gateway.listen();
   const gatewayUrl = `http://${route.host}:${bound?.port}`;
   idp.registerClient({
@@ -79,7 +87,7 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
     postLogoutRedirectUris: [`${gatewayUrl}/.trustgate/signed-out`],
     tokenEndpointAuthMethod: 'client_secret_basic',
   });
-  if (!options.quiet) printWelcome(gatewayUrl, idp.issuer, fleet.url, app.url, resultsFile);
+  if (!options.quiet) printWelcome(gatewayUrl, idp.issuer, fleet.url, app.url, resultsFile, editable);
 
   return {
     gatewayUrl,
@@ -88,11 +96,42 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
       await gateway.close();
       await Promise.all([idp.close(), app.close(), fleet.close(), results?.close()]);
       if (resultsDir) await rm(resultsDir, { recursive: true, force: true });
+      if (options.ephemeralPorts) await rm(configDir, { recursive: true, force: true });
     },
   };
 }
 
-function printWelcome(gatewayUrl: string, issuer: string, fleetUrl: string, appUrl: string, resultsFile: string | undefined): void {
+/**
+ * Writes the config the demo gateway runs from into `dir`: a plain copy, or with free ports the addresses
+ * of the servers just started patched in (yaml's Document API keeps comments and ${ENV} placeholders).
+ */
+function demoBreakGlass(dir: string): GatewayConfig['breakGlass'] {
+  return {
+    store: { kind: 'file', file: path.join(dir, 'break-glass-grants.jsonl') },
+    audit: { file: path.join(dir, 'break-glass-audit.jsonl'), spoolDir: path.join(dir, 'audit-spool') },
+  };
+}
+
+async function writeEditableCopy(configFile: string, dir: string, patch: { issuer: string; upstream: string; fleetUrl: string; resultsFile: string | undefined } | undefined): Promise<string> {
+  const text = await readFile(configFile, 'utf8');
+  const doc = parseDocument(text);
+  if (patch) {
+    const count = (key: string): number => ((doc.toJS() as Record<string, unknown[] | undefined>)[key] ?? []).length;
+    for (let i = 0; i < count('listeners'); i++) doc.setIn(['listeners', i, 'port'], 0);
+    for (let i = 0; i < count('routes'); i++) doc.setIn(['routes', i, 'upstream'], patch.upstream);
+    doc.setIn(['oidc', 'issuer'], patch.issuer);
+    doc.setIn(['fleet', 'url'], patch.fleetUrl);
+    if (patch.resultsFile) doc.setIn(['trust', 'source', 'file'], patch.resultsFile);
+    // Grants and audit of a throwaway demo stay in its temp dir (earlier runs must not count against bob's daily limit).
+    doc.setIn(['breakGlass'], doc.createNode(demoBreakGlass(dir)));
+  }
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, path.basename(configFile));
+  await writeFile(target, patch ? doc.toString({ flowCollectionPadding: false, lineWidth: 0 }) : text);
+  return target;
+}
+
+function printWelcome(gatewayUrl: string, issuer: string, fleetUrl: string, appUrl: string, resultsFile: string | undefined, editable: string): void {
   const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(26)} ${u.groups.join(', ').padEnd(28)} ${u.description ?? ''}`).join('\n');
   console.log(`
   Trustgate demo is running.
@@ -108,6 +147,10 @@ ${resultsFile ? `    osquery results   ${resultsFile}
                       (${gatewayUrl}/reports/ needs a trust score of 70: alice's MacBook
                       scores 100, carol's laptop 60 and is turned away there)
 ` : ''}
+    Admin console     ${gatewayUrl}/.trustgate/admin/   (sign in as alice: routes, history, decisions)
+                      Edits go to ${path.relative(process.cwd(), editable) || editable}, a fresh copy of the
+                      repository's config made at every start; the repository's file never changes.
+
   Press Ctrl+C to stop.
 `);
 }

@@ -1,6 +1,8 @@
 // The common front of the admin console's pages: anonymous visitors go to sign-in, non-admins get 403,
 // every POST carries a CSRF token, and edits need a config file (runtime.admin) to write to.
+import { readFile } from 'node:fs/promises';
 import { GatewayError } from '../errors.ts';
+import { versionOf, type ConfigStore } from '../admin/config-store.ts';
 import { requestOrigin, type RequestContext, type Runtime } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
@@ -40,4 +42,10 @@ export function formBasics(ctx: RequestContext, session: Session, path: string):
 
 export function queryOf(ctx: RequestContext): URLSearchParams {
   return new URLSearchParams(ctx.target?.query ?? '');
+}
+
+/** The file's version and text without validating it: an invalid file on disk must still be replaceable. */
+export async function fileVersion(store: ConfigStore): Promise<{ version: string; text: string }> {
+  const text = await readFile(store.file, 'utf8');
+  return { version: versionOf(text), text };
 }

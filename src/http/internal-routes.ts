@@ -8,6 +8,9 @@ import { redirect, sendError, sendJson, sendPage } from './respond.ts';
 import { acknowledgeDeviceWarning, recheckDevice, sendMetrics } from './device-forms.ts';
 import { requestBreakGlass, showBreakGlassForm } from './break-glass-forms.ts';
 import { revokeGrant, showGrants } from './admin-grants.ts';
+import { previewRoute, routeForm, showRoutes } from './admin-routes.ts';
+import { deleteRoute, rollback, saveRoute } from './admin-changes.ts';
+import { showDecisions, showHistory } from './admin-history.ts';
 
 export const INTERNAL_PREFIX = '/.trustgate/';
 
@@ -26,6 +29,14 @@ const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> 
   'break-glass': { methods: ['GET', 'POST'], handle: (ctx) => (ctx.req.method === 'POST' ? requestBreakGlass(ctx) : showBreakGlassForm(ctx)) },
   'admin/grants': { methods: ['GET'], handle: showGrants },
   'admin/grants/revoke': { methods: ['POST'], handle: revokeGrant },
+  admin: { methods: ['GET'], handle: showRoutes },
+  'admin/routes/edit': { methods: ['GET', 'POST'], handle: routeForm },
+  'admin/routes/preview': { methods: ['POST'], handle: previewRoute },
+  'admin/routes/save': { methods: ['POST'], handle: saveRoute },
+  'admin/routes/delete': { methods: ['POST'], handle: deleteRoute },
+  'admin/history': { methods: ['GET'], handle: showHistory },
+  'admin/history/rollback': { methods: ['POST'], handle: rollback },
+  'admin/decisions': { methods: ['GET'], handle: showDecisions },
 };
 
 export async function handleInternal(ctx: RequestContext): Promise<void> {

@@ -9,7 +9,8 @@ import { GatewayError, toGatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
-const VIEW_NAMES = ['error', 'access-denied', 'access-denied-device', 'device-warning', 'signed-out', 'break-glass', 'break-glass-granted', 'admin-grants'] as const;
+const VIEW_NAMES = ['error', 'access-denied', 'access-denied-device', 'device-warning', 'signed-out', 'break-glass', 'break-glass-granted', 'admin-grants',
+  'admin-routes', 'admin-route-form', 'admin-route-preview', 'admin-conflict', 'admin-history', 'admin-decisions'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 
 type Template = (data: Record<string, unknown>) => string;

@@ -102,6 +102,15 @@ describe('requesting emergency access', () => {
     expect(headers['x-trustgate-posture']).toBe('break-glass');
     expect(stack.decisions().at(-1)).toMatchObject({ verdict: 'allow', reasons: ['break-glass-active', 'policy-failed'], grant: grantId, status: 200 });
     for (const path of ['/echo/two', '/wiki', '/']) expect((await bob.request(`${stack.url}${path}`)).status).toBe(200);
+    // Pages under emergency access carry the small notice with the expiry; JSON stays untouched.
+    const page = await bob.request(`${stack.url}/wiki`);
+    const html = await page.text();
+    expect(html).toContain('id="trustgate-break-glass"');
+    expect(html).toContain(`Emergency access until ${new Date(grant.expiresAtMs).toUTCString()}`);
+    expect(html.indexOf('trustgate-break-glass')).toBeGreaterThan(html.search(/<body[^>]*>/i));
+    expect(html).toContain('Trustgate demo app');
+    const json = await bob.request(`${stack.url}/echo/json`, { headers: { accept: 'application/json' } });
+    expect(await json.text()).not.toContain('id=\"trustgate-break-glass');
 
     const events = await stack.auditEvents();
     expect(events.map((e) => e.event)).toEqual(['break-glass.requested', 'break-glass.granted', 'break-glass.first-use']);

@@ -51,6 +51,8 @@ export interface StackOptions {
    * `audit` is merged over the default files (e.g. a webhook).
    */
   breakGlass?: { dir?: string; store?: Record<string, unknown>; audit?: Record<string, unknown> };
+  /** Write the generated config to a file in a temp dir (Stack.configFile) and run the gateway from it (admin console, hot reload). */
+  configFile?: boolean;
 }
 
 /** File names inside Stack.breakGlassDir. */
@@ -68,6 +70,8 @@ export interface Stack {
   resultLog: string | undefined;
   /** Where the break-glass store, audit file and spool live (when a route uses breakGlass). */
   breakGlassDir: string | undefined;
+  /** The config file the gateway runs from (with the configFile option). */
+  configFile: string | undefined;
   /** The break-glass audit file's events, oldest first ([] when there is none yet). */
   auditEvents(): Promise<Record<string, unknown>[]>;
   logs: Record<string, unknown>[];
@@ -112,6 +116,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logging: { level: 'info' },
   };
   const config = parseConfigText(stringify(raw), 'test config', {});
+  const configDir = options.configFile ? await mkdtemp(path.join(tmpdir(), 'trustgate-config-')) : undefined;
+  const configFile = configDir ? path.join(configDir, 'trustgate.yaml') : undefined;
+  if (configFile) await writeFile(configFile, `# Written by test/support/start-stack.ts\n${stringify(raw)}`);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -119,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done();
     },
   });
-  const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now, resultsSource: options.trust?.resultsSource });
+  const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now, resultsSource: options.trust?.resultsSource, configFile });
   const [bound] = await gateway.listen();
   if (!bound) throw new Error('gateway did not listen');
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${bound.port}`;
@@ -142,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     fleet,
     resultLog,
     breakGlassDir,
+    configFile,
     async auditEvents() {
       if (!breakGlassDir) return [];
       const text = await readFile(path.join(breakGlassDir, BREAK_GLASS_FILES.audit), 'utf8').catch(() => '');
@@ -155,6 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all([idp.close(), upstream.close(), fleet?.close()]);
       if (resultsDir) await rm(resultsDir, { recursive: true, force: true });
       if (ownBreakGlassDir) await rm(ownBreakGlassDir, { recursive: true, force: true });
+      if (configDir) await rm(configDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,7 @@ import httpProxy from 'http-proxy';
 import { GatewayError } from '../../errors.ts';
 import type { RouteConfig } from '../../config/schema.ts';
 import type { RequestContext } from '../request-context.ts';
+import { bannerHtml, relayWithBanner } from './break-glass-banner.ts';
 
 export interface Forwarder {
   web(ctx: RequestContext, onError: (ctx: RequestContext, error: GatewayError) => void): void;
@@ -38,11 +39,21 @@ export function createForwarder(route: RouteConfig): Forwarder {
   });
   // Without a listener http-proxy would throw on errors not passed to a callback (e.g. on WebSockets).
   proxy.on('error', () => {});
+  // Responses the gateway relays itself (pages under emergency access get a banner).
+  const relays = new WeakMap<http.IncomingMessage, (proxyRes: http.IncomingMessage) => void>();
+  proxy.on('proxyRes', (proxyRes, req) => relays.get(req)?.(proxyRes));
 
   return {
     web(ctx, onError) {
       const res = ctx.res as http.ServerResponse;
-      proxy.web(ctx.req, res, {}, (error) => {
+      const grant = ctx.grant;
+      const banner = grant && ctx.req.method === 'GET';
+      if (banner) {
+        // Ask for an uncompressed page so the banner can be added without re-encoding.
+        delete ctx.req.headers['accept-encoding'];
+        relays.set(ctx.req, (proxyRes) => relayWithBanner(proxyRes, res, bannerHtml(grant.expiresAtMs)));
+      }
+      proxy.web(ctx.req, res, banner ? { selfHandleResponse: true } : {}, (error) => {
         const code = (error as NodeJS.ErrnoException).code;
         const gatewayError = timedOut.has(ctx.req)
           ? new GatewayError('TG_ERR_UPSTREAM_TIMEOUT', `${route.name} did not answer within ${route.timeout / 1000} s.`, { cause: error })

@@ -1,0 +1,135 @@
+// The admin console's route pages: the list, the route form (with Fleet's policies to pick from) and the
+// preview, which shows the diff of the config text and who the new rules would affect before anything is saved.
+import { GatewayError, toGatewayError } from '../errors.ts';
+import type { RouteConfig } from '../config/schema.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
+import type { Session } from '../pipeline/identify-user/session-cookie.ts';
+import type { FleetPolicySummary } from '../pipeline/gather-posture/fleet-schemas.ts';
+import { EMPTY_FORM, formFromRoute, keptKeys, rawRoute, readRouteForm, routeFormEntries, splitList, type RouteForm } from '../admin/route-form.ts';
+import { checkEdit, planRouteEdit } from '../admin/plan-edit.ts';
+import type { PlacedProblems } from '../admin/problem-fields.ts';
+import { routeImpact } from '../admin/route-impact.ts';
+import { textDiff } from '../admin/text-diff.ts';
+import { describeRoute } from '../admin/describe-route.ts';
+import { ADMIN_BASE, adminForm, adminForPage, editableStore, formBasics, queryOf } from './admin-pages.ts';
+import { sendConflict } from './admin-conflict.ts';
+import { sendPage } from './respond.ts';
+
+const NOTICES: Record<string, string> = {
+  saved: 'Saved. New requests use the new configuration now; requests already running finish under the old one.',
+  deleted: 'The route was deleted. New requests use the new configuration now.',
+  'rolled-back': 'Rolled back. New requests use the restored configuration now.',
+};
+
+export async function showRoutes(ctx: RequestContext): Promise<void> {
+  const session = await adminForPage(ctx);
+  if (!session) return;
+  const admin = ctx.runtime.admin;
+  let routes: readonly RouteConfig[] = ctx.runtime.config.routes;
+  let version: string | undefined;
+  let fileProblem: string | undefined;
+  if (admin) {
+    try {
+      const current = await admin.store.current();
+      ({ version } = current);
+      routes = current.config.routes;
+    } catch (error) {
+      fileProblem = toGatewayError(error).message;
+    }
+  }
+  const query = queryOf(ctx);
+  const done = query.get('done') ?? '';
+  sendPage(ctx, 200, 'admin-routes', {
+    title: 'Routes',
+    routes: routes.map(describeRoute),
+    readOnly: !admin,
+    version,
+    fileProblem,
+    notice: Object.hasOwn(NOTICES, done) ? `${NOTICES[done]}${query.get('version') ? ` (version ${query.get('version')})` : ''}` : undefined,
+    ...formBasics(ctx, session, `${ADMIN_BASE}/`),
+  });
+}
+
+/** GET: the form for route `name` (or a new one) on the current version; POST: reopen posted values. */
+export async function routeForm(ctx: RequestContext): Promise<void> {
+  if (ctx.req.method === 'POST') {
+    const { admin, form } = await adminForm(ctx);
+    const store = editableStore(ctx).store;
+    const edited = readRouteForm(form);
+    const base = edited.originalName ? rawRoute((await store.current()).text, edited.originalName) : undefined;
+    return sendRouteForm(ctx, admin, { form: edited, baseVersion: form.get('baseVersion') ?? '', base, status: 200 });
+  }
+  const session = await adminForPage(ctx);
+  if (!session) return;
+  const current = await editableStore(ctx).store.current();
+  const name = queryOf(ctx).get('name');
+  const base = name ? rawRoute(current.text, name) : undefined;
+  if (name && !base) throw new GatewayError('TG_ERR_NO_ROUTE', `There is no route "${name}".`);
+  await sendRouteForm(ctx, session, { form: base ? formFromRoute(base) : EMPTY_FORM, baseVersion: current.version, base, status: 200 });
+}
+
+export interface FormState {
+  form: RouteForm;
+  baseVersion: string;
+  base: Record<string, unknown> | undefined;
+  status: number;
+  problems?: PlacedProblems;
+}
+
+export async function sendRouteForm(ctx: RequestContext, session: Session, state: FormState): Promise<void> {
+  const fleet = await fleetPolicies(ctx);
+  const { form } = state;
+  const byName = form.requirePolicies.some((v) => !/^\d+$/.test(v));
+  const known = (value: string): boolean => fleet.policies?.some((p) => String(p.id) === value || p.name === value) ?? false;
+  sendPage(ctx, state.status, 'admin-route-form', {
+    title: form.originalName ? `Edit route ${form.originalName}` : 'New route',
+    form,
+    baseVersion: state.baseVersion,
+    problems: state.problems ?? { byField: {}, general: [] },
+    policies: fleet.policies?.map((p) => {
+      // A box is ticked by the id or the name, whichever the config uses; new ticks follow the config's habit.
+      const value = form.requirePolicies.includes(String(p.id)) ? String(p.id) : form.requirePolicies.includes(p.name) || byName ? p.name : String(p.id);
+      return { id: p.id, name: p.name, critical: p.critical, passing: p.passingHostCount, failing: p.failingHostCount, value, checked: form.requirePolicies.includes(value) };
+    }),
+    fleetProblem: fleet.problem,
+    policiesText: [...splitList(form.requirePoliciesText), ...form.requirePolicies.filter((v) => !known(v))].join('\n'),
+    kept: keptKeys(state.base),
+    ...formBasics(ctx, session, `${ADMIN_BASE}/routes/edit`),
+  });
+}
+
+async function fleetPolicies(ctx: RequestContext): Promise<{ policies?: FleetPolicySummary[]; problem?: string }> {
+  if (!ctx.runtime.fleet) return { problem: 'No Fleet server is configured, so policies cannot be listed: type their ids or exact names.' };
+  try {
+    return { policies: await ctx.runtime.fleet.listGlobalPolicies() };
+  } catch (error) {
+    return { problem: `Fleet's policy list is unavailable right now (${toGatewayError(error).message}): type policy ids or exact names instead.` };
+  }
+}
+
+export async function previewRoute(ctx: RequestContext): Promise<void> {
+  const { admin, form } = await adminForm(ctx);
+  const store = editableStore(ctx).store;
+  const edited = readRouteForm(form);
+  const baseVersion = form.get('baseVersion') ?? '';
+  const current = await store.current();
+  if (current.version !== baseVersion) return sendConflict(ctx, admin, baseVersion, edited);
+  const plan = planRouteEdit(current.text, edited);
+  const checked = checkEdit(plan.text, plan.index);
+  const base = edited.originalName ? rawRoute(current.text, edited.originalName) : undefined;
+  if (!checked.ok) return sendRouteForm(ctx, admin, { form: edited, baseVersion, base, status: 400, problems: checked.problems });
+  const route = checked.config.routes[plan.index] as RouteConfig;
+  const fleet = route.device ? await fleetPolicies(ctx) : {};
+  const entries = edited.originalName ? ctx.runtime.decisions.recent({ route: edited.originalName, verdict: 'allow', limit: 2000 }) : [];
+  const impact = routeImpact(route, edited.originalName, entries, fleet.policies, ctx.runtime.now());
+  sendPage(ctx, 200, 'admin-route-preview', {
+    title: `Preview: ${route.name}`,
+    routeName: route.name,
+    isNew: edited.originalName === '',
+    diff: textDiff(current.text, plan.text, { before: `version ${current.version}`, after: 'your edit' }),
+    impact,
+    fleetProblem: fleet.problem,
+    fields: [...routeFormEntries(edited), ['baseVersion', baseVersion]],
+    ...formBasics(ctx, admin, `${ADMIN_BASE}/routes/edit`),
+  });
+}
