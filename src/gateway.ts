@@ -208,23 +208,29 @@ function answeredSources(ctx: RequestContext): string[] | undefined {
 }
 
 function journal(ctx: RequestContext): void {
-  if (!ctx.route || !ctx.decision) return;
-  const hosts = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts : [];
-  ctx.runtime.decisions.add({
-    time: new Date(ctx.runtime.now()).toISOString(),
-    requestId: ctx.id,
-    user: ctx.session?.email,
-    groups: ctx.session?.groups ?? [],
-    device: deviceSummary(ctx),
-    route: ctx.route.name,
-    path: ctx.target?.path,
-    verdict: ctx.decision.verdict,
-    reasons: ctx.decision.reasons,
-    trustScore: ctx.trust?.kind === 'scored' ? ctx.trust.score : undefined,
-    trust: ctx.trust?.kind === 'scored' ? ctx.trust.explanation : undefined,
+  const { route, decision, session, trust, posture } = ctx;
+  if (!route || !decision) return;
+  // Only plain values and shared immutable objects are kept: never the request or response.
+  const hosts = posture?.kind === 'evaluated' ? posture.verdict.hosts : [];
+  const timeMs = ctx.runtime.now();
+  const requestId = ctx.id;
+  const path = ctx.target?.path;
+  const device = deviceSummary(ctx);
+  ctx.runtime.decisions.add(() => ({
+    time: new Date(timeMs).toISOString(),
+    requestId,
+    user: session?.email,
+    groups: session?.groups ?? [],
+    device,
+    route: route.name,
+    path,
+    verdict: decision.verdict,
+    reasons: decision.reasons,
+    trustScore: trust?.kind === 'scored' ? trust.score : undefined,
+    trust: trust?.kind === 'scored' ? trust.explanation : undefined,
     failingPolicies: hosts.flatMap((h) => h.findings.map((f) => f.id)),
     policyResults: Object.fromEntries(hosts.flatMap((h) => h.host.policies.map((p) => [p.id, p.response]))),
-  });
+  }));
 }
 
 function logDecision(ctx: RequestContext, status: number): void {

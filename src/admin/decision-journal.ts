@@ -19,13 +19,14 @@ export interface JournalEntry {
 }
 
 export interface DecisionJournal {
-  add(entry: JournalEntry): void;
+  /** Takes a function: the entry is only built when an admin page reads it, not on the request path. */
+  add(entry: () => JournalEntry): void;
   /** Newest first. */
   recent(filter?: { user?: string; route?: string; verdict?: string; limit?: number }): JournalEntry[];
 }
 
 export function createDecisionJournal(capacity = 2000): DecisionJournal {
-  const entries: JournalEntry[] = [];
+  const entries: Array<() => JournalEntry> = [];
   let next = 0;
   return {
     add(entry) {
@@ -34,7 +35,7 @@ export function createDecisionJournal(capacity = 2000): DecisionJournal {
       next = (next + 1) % capacity;
     },
     recent(filter = {}) {
-      const ordered = [...entries.slice(next), ...entries.slice(0, next)].reverse();
+      const ordered = [...entries.slice(next), ...entries.slice(0, next)].reverse().map((build) => build());
       return ordered
         .filter((e) => (!filter.user || e.user?.includes(filter.user)) && (!filter.route || e.route === filter.route) && (!filter.verdict || e.verdict === filter.verdict))
         .slice(0, filter.limit ?? 200);
