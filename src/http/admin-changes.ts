@@ -5,13 +5,13 @@ import { GatewayError, isGatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import type { ConfigVersion } from '../admin/config-store.ts';
-import { rawRoute, readRouteForm, type RouteForm } from '../admin/route-form.ts';
-import { changedRoutes, checkEdit, planRouteEdit } from '../admin/plan-edit.ts';
+import type { RouteForm } from '../admin/route-form.ts';
+import { changedRoutes, checkEdit } from '../admin/plan-edit.ts';
 import { applyRouteEdit } from '../admin/edit-routes.ts';
 import { ADMIN_BASE, adminForm, editableStore, fileVersion } from './admin-pages.ts';
 import { sendConflict } from './admin-conflict.ts';
 import { redirect, sendPage } from './respond.ts';
-import { sendRouteForm } from './admin-routes.ts';
+import { checkedRouteEdit } from './admin-routes.ts';
 
 interface Change {
   readonly kind: 'update' | 'create' | 'delete' | 'rollback';
@@ -56,16 +56,10 @@ async function commit(ctx: RequestContext, admin: Session, current: { version: s
 const doneUrl = (done: string, version: string): string => `${ADMIN_BASE}/?done=${done}&version=${version}`;
 
 export async function saveRoute(ctx: RequestContext): Promise<void> {
-  const { admin, form } = await adminForm(ctx);
-  const store = editableStore(ctx).store;
-  const edited = readRouteForm(form);
-  const baseVersion = form.get('baseVersion') ?? '';
-  const current = await store.current();
-  if (current.version !== baseVersion) return sendConflict(ctx, admin, baseVersion, edited);
-  const plan = planRouteEdit(current.text, edited);
   // The preview checked this text already; checking again turns a surprise into the form, not a 500.
-  const checked = checkEdit(plan.text, plan.index);
-  if (!checked.ok) return sendRouteForm(ctx, admin, { form: edited, baseVersion, base: rawRoute(current.text, edited.originalName), status: 400, problems: checked.problems });
+  const checked = await checkedRouteEdit(ctx);
+  if (!checked) return;
+  const { admin, form, edited, baseVersion, current, plan } = checked;
   const change: Change = { kind: edited.originalName ? 'update' : 'create', route: edited.name, text: plan.text, baseVersion, comment: form.get('comment')?.trim() ?? '' };
   const saved = await commit(ctx, admin, current, change, edited);
   if (saved) redirect(ctx, `${doneUrl('saved', saved.version)}&route=${encodeURIComponent(edited.name)}`);

@@ -1,7 +1,7 @@
 // The admin console's route pages: the list, the route form (with Fleet's policies to pick from) and the
 // preview, which shows the diff of the config text and who the new rules would affect before anything is saved.
 import { GatewayError, toGatewayError } from '../errors.ts';
-import type { RouteConfig } from '../config/schema.ts';
+import type { GatewayConfig, RouteConfig } from '../config/schema.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import type { FleetPolicySummary } from '../pipeline/gather-posture/fleet-schemas.ts';
@@ -107,17 +107,44 @@ async function fleetPolicies(ctx: RequestContext): Promise<{ policies?: FleetPol
   }
 }
 
-export async function previewRoute(ctx: RequestContext): Promise<void> {
+/** The route form read back, on the version it was based on, validated as a whole config. */
+export interface CheckedRouteEdit {
+  admin: Session;
+  form: URLSearchParams;
+  edited: RouteForm;
+  baseVersion: string;
+  current: Awaited<ReturnType<ReturnType<typeof editableStore>['store']['current']>>;
+  plan: ReturnType<typeof planRouteEdit>;
+  config: GatewayConfig;
+}
+
+/**
+ * Shared by preview and save: a stale base version answers with the conflict page, problems answer with
+ * the form (messages beside the fields, input kept); both return undefined, having answered.
+ */
+export async function checkedRouteEdit(ctx: RequestContext): Promise<CheckedRouteEdit | undefined> {
   const { admin, form } = await adminForm(ctx);
-  const store = editableStore(ctx).store;
   const edited = readRouteForm(form);
   const baseVersion = form.get('baseVersion') ?? '';
-  const current = await store.current();
-  if (current.version !== baseVersion) return sendConflict(ctx, admin, baseVersion, edited);
+  const current = await editableStore(ctx).store.current();
+  if (current.version !== baseVersion) {
+    sendConflict(ctx, admin, baseVersion, edited);
+    return undefined;
+  }
   const plan = planRouteEdit(current.text, edited);
   const checked = checkEdit(plan.text, plan.index);
-  const base = edited.originalName ? rawRoute(current.text, edited.originalName) : undefined;
-  if (!checked.ok) return sendRouteForm(ctx, admin, { form: edited, baseVersion, base, status: 400, problems: checked.problems });
+  if (!checked.ok) {
+    const base = edited.originalName ? rawRoute(current.text, edited.originalName) : undefined;
+    sendRouteForm(ctx, admin, { form: edited, baseVersion, base, status: 400, problems: checked.problems });
+    return undefined;
+  }
+  return { admin, form, edited, baseVersion, current, plan, config: checked.config };
+}
+
+export async function previewRoute(ctx: RequestContext): Promise<void> {
+  const checked = await checkedRouteEdit(ctx);
+  if (!checked) return;
+  const { admin, edited, baseVersion, current, plan } = checked;
   const route = checked.config.routes[plan.index] as RouteConfig;
   const fleet = route.device ? await fleetPolicies(ctx) : {};
   const entries = edited.originalName ? ctx.runtime.decisions.recent({ route: edited.originalName, verdict: 'allow', limit: 2000 }) : [];
