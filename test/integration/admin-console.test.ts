@@ -229,8 +229,10 @@ describe('reload under load', () => {
     let savedAt = -1;
     let started = 0;
     const results: Array<{ status: number; host: string; afterSave: boolean }> = [];
+    // At least 200 requests, and at least 50 that start after the save has been applied (bounded at 400).
+    const afterSaveCount = (): number => results.filter((r) => r.afterSave).length;
     async function worker(): Promise<void> {
-      while (started < 200) {
+      while ((started < 200 || afterSaveCount() < 50) && started < 400) {
         const index = started++;
         const afterSave = savedAt !== -1;
         if (index === 60) {
@@ -244,10 +246,10 @@ describe('reload under load', () => {
       }
     }
     await Promise.all(Array.from({ length: 8 }, worker));
-    expect(results).toHaveLength(200);
+    expect(results.length).toBeGreaterThanOrEqual(200);
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     const after = results.filter((r) => r.afterSave);
-    expect(after.length).toBeGreaterThan(50);
+    expect(after.length).toBeGreaterThanOrEqual(50);
     expect(after.filter((r) => r.host !== gatewayHost)).toEqual([]);
     expect(results.some((r) => !r.afterSave && r.host !== gatewayHost)).toBe(true);
   });
