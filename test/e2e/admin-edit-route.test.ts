@@ -1,24 +1,13 @@
 // Browser test: alice edits a route in the admin console of the running demo (headless Chromium): ticks a
 // Fleet policy, previews the diff and impact, saves, and sees the notice and the new rule in the list.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { DEMO_CONFIG, launchChromium } from '../support/chromium.ts';
-import { startDemo, type Demo } from '../../src/dev/start-demo.ts';
+import { describe, expect, test } from 'vitest';
+import { demoInBrowser } from '../support/chromium.ts';
 
 describe('admin console in a real browser', () => {
-  let demo: Demo;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo(DEMO_CONFIG, { quiet: true, ephemeralPorts: true });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.close();
-  });
+  const env = demoInBrowser();
 
   test('alice requires the firewall policy on the demo app: preview, save, notice', async () => {
+    const { demo, browser } = env.get();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${demo.gatewayUrl}/.trustgate/admin/`);
     await expect.poll(() => page.title()).toContain('Trustgate development sign-in');

@@ -1,25 +1,13 @@
 // Browser test: headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) opens the demo,
 // signs in on the development IdP's page and sees the demo app with its identity.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { DEMO_CONFIG, launchChromium } from '../support/chromium.ts';
-import { startDemo, type Demo } from '../../src/dev/start-demo.ts';
-
+import { describe, expect, test } from 'vitest';
+import { demoInBrowser } from '../support/chromium.ts';
 
 describe('demo in a real browser', () => {
-  let demo: Demo;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo(DEMO_CONFIG, { quiet: true, ephemeralPorts: true });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.close();
-  });
+  const env = demoInBrowser();
 
   test('sign in as alice and see the app with her identity', async () => {
+    const { demo, browser } = env.get();
     const page = await browser.newPage();
     await page.goto(`${demo.gatewayUrl}/`);
     await expect.poll(() => page.title()).toContain('Trustgate development sign-in');

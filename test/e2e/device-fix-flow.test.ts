@@ -1,25 +1,13 @@
 // Browser test: bob is denied because FileVault is off, "fixes" it on the Fleet simulator's control page,
 // presses "I fixed it — check again" on the gateway's deny page and lands on the demo app.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { DEMO_CONFIG, launchChromium } from '../support/chromium.ts';
-import { startDemo, type Demo } from '../../src/dev/start-demo.ts';
-
+import { describe, expect, test } from 'vitest';
+import { demoInBrowser } from '../support/chromium.ts';
 
 describe('fixing a failing device in a real browser', () => {
-  let demo: Demo;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo(DEMO_CONFIG, { quiet: true, ephemeralPorts: true });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.close();
-  });
+  const env = demoInBrowser();
 
   test('bob turns on FileVault, checks again and gets in', async () => {
+    const { demo, browser } = env.get();
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     const gateway = await context.newPage();
     await gateway.goto(`${demo.gatewayUrl}/`);
