@@ -9,9 +9,6 @@ export type SessionProblem = 'session-missing' | 'session-invalid' | 'session-ex
 
 export type UserResult = { readonly session: Session; readonly problem?: undefined } | { readonly session?: undefined; readonly problem: SessionProblem };
 
-// One refresh per session at a time: parallel requests of one browser share it.
-const refreshing = new Map<string, Promise<Session | undefined>>();
-
 export async function identifyUser(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<UserResult> {
   const { sessions, config, now } = ctx.runtime;
   const value = readCookie(ctx, sessions.name);
@@ -64,7 +61,9 @@ function needsRefresh(session: Session, nowMs: number, refreshBeforeMs: number):
   return session.refreshToken !== undefined && session.tokenExpiresAtMs !== undefined && session.tokenExpiresAtMs - refreshBeforeMs <= nowMs;
 }
 
+/** One refresh per session at a time: parallel requests of one browser share it. */
 function refreshOnce(ctx: RequestContext, cookieValue: string, session: Session): Promise<Session | undefined> {
+  const refreshing = ctx.runtime.sessions.refreshing;
   let pending = refreshing.get(cookieValue);
   if (!pending) {
     pending = refresh(ctx, session).finally(() => refreshing.delete(cookieValue));

@@ -27,6 +27,8 @@ export interface SessionCookie {
   seal(session: Session): Promise<string>;
   setCookieHeader(value: string, options: { secure: boolean }): string;
   clearCookieHeader(options: { secure: boolean }): string;
+  /** Token refreshes under way, by cookie value (see identify-user). */
+  readonly refreshing: Map<string, Promise<Session | undefined>>;
 }
 
 // Browsers drop cookies over 4096 bytes; leave room for the name and attributes.
@@ -49,6 +51,7 @@ export function createSessionCookie(deps: { config: SessionConfig; now: () => nu
 
   return {
     name: config.cookieName,
+    refreshing: new Map(),
     async read(value) {
       const cached = decoded.get(value);
       if (cached) return cached;
