@@ -207,6 +207,13 @@ const trustSchema = z.strictObject({
   subject: z.enum(['host', 'user']).default('host'),
   /** A passing score is reused this long; a score below a route's threshold is always recomputed. */
   cacheTtl: duration.default(5 * 60_000),
+  /** Where learned values (first-seen browsers, serials, …) live: per gateway, or shared through Redis. */
+  learnedStore: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('memory') }),
+      z.strictObject({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'), prefix: z.string().min(1).default('trustgate:learned:') }),
+    ])
+    .default({ kind: 'memory' }),
 });
 
 const breakGlassSchema = z.strictObject({

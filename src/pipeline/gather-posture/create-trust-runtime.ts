@@ -11,6 +11,8 @@ import { createResultLogSource } from './results/result-log-source.ts';
 import { parseTrustProfileText } from '../decide/trust/load-trust-profile.ts';
 import type { TrustProfile } from '../decide/trust/trust-profile.ts';
 import { createMemoryLearnedValues, type LearnedValues } from '../decide/trust/learned-values.ts';
+import { createRedisLearnedValues } from '../decide/trust/redis-learned-values.ts';
+import { Redis } from 'ioredis';
 
 export const DEFAULT_TRUST_PROFILE = fileURLToPath(new URL('../../../config/trust-profile.yaml', import.meta.url));
 
@@ -34,6 +36,7 @@ export function createTrustRuntime(config: TrustConfig, deps: TrustRuntimeDeps):
   const profileFile = config.profileFile ?? DEFAULT_TRUST_PROFILE;
   const profile = parseTrustProfileText(readFileSync(profileFile, 'utf8'), profileFile);
   const source = deps.source ?? createSource(config, deps);
+  const learned = createLearned(config);
   const cache = new LRUCache<string, ReadonlyMap<string, QuerySnapshot>, ResultsSubject>({
     max: 50_000,
     ttl: config.cacheTtl,
@@ -43,15 +46,25 @@ export function createTrustRuntime(config: TrustConfig, deps: TrustRuntimeDeps):
   return {
     source,
     profile,
-    learned: createMemoryLearnedValues({ maxUsers: 100_000 }),
+    learned: learned.store,
     async snapshots(subject, fresh) {
       const key = subject.hostUuid ? `host:${subject.hostUuid}` : `user:${subject.username ?? ''}`;
       const status: LRUCache.Status<string, ReadonlyMap<string, QuerySnapshot>, ResultsSubject> = {};
       const snapshots = await cache.fetch(key, { context: subject, forceRefresh: fresh, status });
       return { snapshots: snapshots ?? new Map(), cached: status.fetch === 'hit' };
     },
-    close: () => source.close(),
+    close: async () => {
+      await source.close();
+      learned.close();
+    },
   };
+}
+
+function createLearned(config: TrustConfig): { store: LearnedValues; close(): void } {
+  const where = config.learnedStore;
+  if (where.kind === 'memory') return { store: createMemoryLearnedValues({ maxUsers: 100_000 }), close: () => {} };
+  const redis = new Redis(where.url, { commandTimeout: 2_000, maxRetriesPerRequest: 1 });
+  return { store: createRedisLearnedValues({ redis, prefix: where.prefix }), close: () => redis.disconnect() };
 }
 
 function createSource(config: TrustConfig, deps: { now: () => number; onSourceError?: (error: unknown) => void }): ResultsSource {
