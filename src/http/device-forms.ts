@@ -3,7 +3,6 @@
 // and a valid CSRF token, and only act on a return URL of the host they were posted to.
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
-import { identifyDevice } from '../pipeline/identify-device/identify-device.ts';
 import { evaluate } from '../pipeline/evaluate-request.ts';
 import { refetchAndWait } from '../pipeline/gather-posture/refetch-hosts.ts';
 import { sendDeviceDenied } from '../pipeline/act/device-denied.ts';
@@ -16,7 +15,7 @@ export async function recheckDevice(ctx: RequestContext): Promise<void> {
   const { fleet, posture, config, now } = ctx.runtime;
   const first = await evaluate(ctx, { canSetCookie: true });
   if (first.verdict !== 'deny') return redirect(ctx, returnTo);
-  const device = await identifyDevice(ctx);
+  const device = ctx.device ?? { kind: 'not-required' };
   const hostIds = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts.filter((h) => !h.compliant).map((h) => h.host.id) : [];
   if (!fleet || !posture || device.kind === 'not-required' || hostIds.length === 0) return sendDeviceDenied(ctx, first);
   const outcome = await refetchAndWait({ fleet, cache: posture, now }, hostIds, { waitMs: config.posture.recheckWait });

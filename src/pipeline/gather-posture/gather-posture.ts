@@ -65,10 +65,20 @@ async function byEmail(ctx: RequestContext, cache: PostureCache, rule: DeviceRul
 function evaluator(ctx: RequestContext, cache: PostureCache, rule: DeviceRule) {
   const nowMs = ctx.runtime.now();
   const known = ctx.runtime.policyCreatedAt;
+  // The cache's accept check and the final verdict look at the same host: evaluate it once per request.
+  const verdicts = new WeakMap<FleetHost, HostVerdict>();
+  const now = (host: FleetHost): HostVerdict => {
+    let verdict = verdicts.get(host);
+    if (!verdict) {
+      verdict = evaluateHost(host, rule, { nowMs, policyCreatedAt: known.get(host.teamId) });
+      verdicts.set(host, verdict);
+    }
+    return verdict;
+  };
   return {
-    now: (host: FleetHost): HostVerdict => evaluateHost(host, rule, { nowMs, policyCreatedAt: known.get(host.teamId) }),
+    now,
     async withPolicies(host: FleetHost): Promise<HostVerdict> {
-      if (rule.emptyResult !== 'grace' || !host.policies.some((p) => p.response === '')) return evaluateHost(host, rule, { nowMs });
+      if (rule.emptyResult !== 'grace' || !host.policies.some((p) => p.response === '')) return now(host);
       const created = await cache.policyCreatedAt(host.teamId);
       known.set(host.teamId, created.value);
       return evaluateHost(host, rule, { nowMs, policyCreatedAt: created.value });

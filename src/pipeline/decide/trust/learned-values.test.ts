@@ -1,24 +1,7 @@
-// Unit tests of the in-memory learned-values store: per user and key, no duplicates, the per-key cap,
-// LRU eviction of users, and lists handed out staying unchanged.
+// Unit tests of what only the in-memory learned-values store does: LRU eviction of users and lists handed
+// out staying unchanged (the shared behaviour is in learned-values-contract.test.ts).
 import { expect, test } from 'vitest';
 import { createMemoryLearnedValues } from './learned-values.ts';
-
-test('remembers values per user and key, each once, oldest first', async () => {
-  const store = createMemoryLearnedValues({ maxUsers: 10 });
-  expect(await store.get('alice', 'system_info.uuid')).toEqual([]);
-  await store.remember('alice', 'system_info.uuid', 'HOST-1');
-  await store.remember('alice', 'system_info.uuid', 'HOST-1');
-  await store.remember('alice', 'system_info.uuid', 'HOST-2');
-  expect(await store.get('alice', 'system_info.uuid')).toEqual(['HOST-1', 'HOST-2']);
-  expect(await store.get('alice', 'browser')).toEqual([]);
-  expect(await store.get('bob', 'system_info.uuid')).toEqual([]);
-});
-
-test('keeps at most maxValuesPerKey values, dropping the oldest', async () => {
-  const store = createMemoryLearnedValues({ maxUsers: 10, maxValuesPerKey: 2 });
-  for (const v of ['a', 'b', 'c']) await store.remember('alice', 'k', v);
-  expect(await store.get('alice', 'k')).toEqual(['b', 'c']);
-});
 
 test('forgets the least recently used user beyond maxUsers', async () => {
   const store = createMemoryLearnedValues({ maxUsers: 2 });
