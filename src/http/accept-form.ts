@@ -3,6 +3,7 @@
 import { GatewayError } from '../errors.ts';
 import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import { servedOrigins } from '../pipeline/served-origins.ts';
 import { normalizeTarget } from './normalize-path.ts';
 import { readForm } from './read-form.ts';
 
@@ -22,8 +23,10 @@ export async function acceptForm(ctx: RequestContext): Promise<{ returnTo: strin
   } catch {
     throw new GatewayError('TG_ERR_BAD_REQUEST', 'The form did not say which page to return to.');
   }
-  if (url.origin !== requestOrigin(ctx)) throw new GatewayError('TG_ERR_BAD_REQUEST', 'That page is not on this host.');
+  // Only back to this request's own origin, and only when that is a configured one (not a forged Host).
+  const own = servedOrigins(ctx).own;
+  if (!own || url.origin !== own) throw new GatewayError('TG_ERR_BAD_REQUEST', 'That page is not on this host.');
   ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
-  return { returnTo: `${requestOrigin(ctx)}${ctx.target.forwardTarget}`, form };
+  return { returnTo: `${own}${ctx.target.forwardTarget}`, form };
 }
 

@@ -3,7 +3,7 @@
 // daily limit), grants it for user + device + route, and audits every step. Bad input comes back with
 // messages beside the fields and the user's text kept.
 import { GatewayError } from '../errors.ts';
-import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 import { evaluate } from '../pipeline/evaluate-request.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
 import type { Decision } from '../pipeline/decide/decide.ts';
@@ -14,6 +14,7 @@ import { acceptForm } from './accept-form.ts';
 import { normalizeTarget } from './normalize-path.ts';
 import { redirect, sendPage } from './respond.ts';
 import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
+import { servedOrigins } from '../pipeline/served-origins.ts';
 
 const MAX_REASON_LENGTH = 2000;
 
@@ -29,8 +30,9 @@ interface FormState {
 export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
   const user = await identifyUser(ctx, { canSetCookie: true });
   const requested = new URLSearchParams(ctx.target?.query ?? '').get('return');
-  const returnTo = safeReturnUrl(requested, requestOrigin(ctx), ctx.runtime.routes.servesHost);
-  if (!returnTo || new URL(returnTo).origin !== requestOrigin(ctx)) throw new GatewayError('TG_ERR_BAD_REQUEST', 'The form does not say which page you need.');
+  const origins = servedOrigins(ctx);
+  const returnTo = safeReturnUrl(requested, origins);
+  if (!returnTo || new URL(returnTo).origin !== origins.own) throw new GatewayError('TG_ERR_BAD_REQUEST', 'The form does not say which page you need.');
   if (!user.session) return redirect(ctx, `/.trustgate/login?rd=${encodeURIComponent(`/.trustgate/break-glass?return=${encodeURIComponent(returnTo)}`)}`);
   const url = new URL(returnTo);
   ctx.target = normalizeTarget(`${url.pathname}${url.search}`);

@@ -1,9 +1,11 @@
 // The gateway's own endpoints under /.trustgate/ on every host: health, readiness, sign-in, callback,
 // logout. They are matched on the normalised path, so "/app/../.trustgate/x" lands here too.
 import { GatewayError } from '../errors.ts';
-import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
+import type { RequestContext } from '../pipeline/request-context.ts';
 import { finishLogin, logout, startLogin } from '../pipeline/identify-user/login-flow.ts';
 import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
+import { servedOrigins } from '../pipeline/served-origins.ts';
+import { isTopLevelNavigation } from './fetch-metadata.ts';
 import { redirect, sendError, sendJson, sendPage } from './respond.ts';
 import { acknowledgeDeviceWarning, recheckDevice, sendMetrics } from './device-forms.ts';
 import { requestBreakGlass, showBreakGlassForm } from './break-glass-forms.ts';
@@ -59,8 +61,9 @@ function readiness(ctx: RequestContext): void {
 
 async function login(ctx: RequestContext): Promise<void> {
   const requested = new URLSearchParams(ctx.target?.query ?? '').get('rd');
-  const returnTo = safeReturnUrl(requested ?? '/', requestOrigin(ctx), ctx.runtime.routes.servesHost);
+  const returnTo = safeReturnUrl(requested ?? '/', servedOrigins(ctx));
   if (!returnTo) throw new GatewayError('TG_ERR_BAD_REQUEST', 'That return address is not an application behind this gateway.');
+  if (!isTopLevelNavigation(ctx.req)) throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Open this sign-in link as a page in the browser.');
   redirect(ctx, await startLogin(ctx, returnTo));
 }
 

@@ -29,7 +29,7 @@ describe('sign-in', () => {
     expect(location.searchParams.get('state')).toBeTruthy();
     expect(location.searchParams.get('nonce')).toBeTruthy();
     expect(location.searchParams.get('redirect_uri')).toBe(`${stack.url}/.trustgate/callback`);
-    const login = client.cookie('trustgate_session_login');
+    const login = client.cookies.find((c) => c.name.startsWith('trustgate_session_login_'));
     expect(login?.path).toBe('/.trustgate/callback');
     expect(login?.raw).toMatch(/HttpOnly/i);
   });
@@ -89,13 +89,13 @@ describe('sign-in', () => {
   test('a callback without the sign-in cookie, or with a foreign state, is refused', async () => {
     const bare = await fetch(`${stack.url}/.trustgate/callback?code=abc&state=xyz`, { redirect: 'manual' });
     expect(bare.status).toBe(400);
-    expect(await bare.text()).toContain('expired or was started in another browser');
+    expect(await bare.text()).toContain('expired, was already used or was started in another browser');
 
     const client = new BrowserClient();
     await client.request(`${stack.url}/`);
     const forged = await client.request(`${stack.url}/.trustgate/callback?code=abc&state=not-the-state`);
     expect(forged.status).toBe(400);
-    expect(await forged.text()).toContain('does not belong to your sign-in attempt');
+    expect(await forged.text()).toContain('expired, was already used or was started in another browser');
     expect(client.cookie('trustgate_session')).toBeUndefined();
   });
 
@@ -146,7 +146,7 @@ describe('identity provider outage', () => {
     const ready = await fetch(`${stack.url}/.trustgate/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { config: true, idp: false } });
-    const page = await fetch(`${stack.url}/`, { redirect: 'manual' });
+    const page = await fetch(`${stack.url}/`, { redirect: 'manual', headers: { 'sec-fetch-dest': 'document' } });
     expect(page.status).toBe(503);
     expect(await page.text()).toContain('Sign-in is unavailable');
     expect((await fetch(`${stack.url}/.trustgate/healthz`)).status).toBe(200);

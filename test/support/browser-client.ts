@@ -34,6 +34,8 @@ export class BrowserClient {
     const cookieHeader = this.cookieHeaderFor(target);
     if (cookieHeader && !headers.has('cookie')) headers.set('cookie', cookieHeader);
     if (!headers.has('accept')) headers.set('accept', 'text/html,application/xhtml+xml');
+    // A browser's page navigation (Node's fetch itself adds "Sec-Fetch-Mode: cors" to everything).
+    if ((init.method ?? 'GET') === 'GET' && !headers.has('sec-fetch-dest')) headers.set('sec-fetch-dest', 'document');
     const response = await fetch(target, { ...this.defaults, ...init, headers, redirect: 'manual' });
     this.store(target, response.headers.getSetCookie());
     return response;

@@ -3,7 +3,9 @@
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../../errors.ts';
 import { redirect, sendError, sendPage, wantsJson } from '../../http/respond.ts';
-import { requestOrigin, type RequestContext } from '../request-context.ts';
+import type { RequestContext } from '../request-context.ts';
+import { requireOwnOrigin } from '../served-origins.ts';
+import { isTopLevelNavigation } from '../../http/fetch-metadata.ts';
 import { loginCookieName, startLogin } from '../identify-user/login-flow.ts';
 import { DEVICE_REASONS, type Decision } from '../decide/decide.ts';
 import { rewriteHeaders } from './forward-headers.ts';
@@ -70,13 +72,12 @@ function appendSetCookies(ctx: RequestContext): void {
   }) as typeof res.writeHead;
 }
 
+/** Only a top-level page navigation is sent to sign in; sub-resources, XHR and non-GETs get 401. */
 async function askToSignIn(ctx: RequestContext, decision: Decision): Promise<void> {
-  const navigational = (ctx.req.method === 'GET' || ctx.req.method === 'HEAD') && !wantsJson(ctx.req.headers.accept);
-  if (!navigational) {
+  if (!isTopLevelNavigation(ctx.req) || wantsJson(ctx.req.headers.accept)) {
     throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in through the gateway first.', { details: { reasons: decision.reasons } });
   }
-  const returnTo = `${requestOrigin(ctx)}${ctx.target?.forwardTarget ?? '/'}`;
-  redirect(ctx, await startLogin(ctx, returnTo));
+  redirect(ctx, await startLogin(ctx, `${requireOwnOrigin(ctx)}${ctx.target?.forwardTarget ?? '/'}`));
 }
 
 /** What the upstream learns about the device: its Fleet identity and how the posture check went. */

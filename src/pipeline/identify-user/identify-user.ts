@@ -62,7 +62,7 @@ function needsRefresh(session: Session, nowMs: number, refreshBeforeMs: number):
 }
 
 /** One refresh per session at a time: parallel requests of one browser share it. */
-function refreshOnce(ctx: RequestContext, cookieValue: string, session: Session): Promise<Session | undefined> {
+export function refreshOnce(ctx: RequestContext, cookieValue: string, session: Session): Promise<Session | undefined> {
   const refreshing = ctx.runtime.sessions.refreshing;
   let pending = refreshing.get(cookieValue);
   if (!pending) {
@@ -85,7 +85,9 @@ async function refresh(ctx: RequestContext, session: Session): Promise<Session |
       lastSeenAtMs: now(),
       tokenExpiresAtMs: identity.tokenExpiresAtMs,
       refreshToken: identity.refreshToken ?? session.refreshToken,
+      accessToken: identity.accessToken ?? session.accessToken,
       idToken: identity.idToken ?? session.idToken,
+      groupsConfirmedAtMs: now(),
     };
   } catch (error) {
     log.info({ requestId: ctx.id, user: session.sub, err: (error as Error).message }, 'session refresh failed; signing out');

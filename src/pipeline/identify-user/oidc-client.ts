@@ -12,6 +12,7 @@ export interface Identity {
   name: string | undefined;
   groups: string[];
   refreshToken: string | undefined;
+  accessToken: string | undefined;
   idToken: string | undefined;
   /** When the IdP tokens expire (ms since epoch), if the IdP said. */
   tokenExpiresAtMs: number | undefined;
@@ -31,6 +32,8 @@ export interface OidcClient {
   authorizationUrl(checks: LoginChecks): Promise<URL>;
   exchangeCode(callbackQuery: string, checks: LoginChecks): Promise<Identity>;
   refresh(refreshToken: string, previous: { sub: string }): Promise<Identity>;
+  /** The user's current email and groups from the userinfo endpoint (OIDC Core 5.3); throws TG_ERR_SIGNIN_FAILED. */
+  userinfo(accessToken: string, sub: string): Promise<Pick<Identity, 'email' | 'name' | 'groups'>>;
   endSessionUrl(idTokenHint: string | undefined, postLogoutRedirectUri: string): URL | undefined;
   close(): void;
 }
@@ -84,22 +87,29 @@ export function createOidcClient(deps: {
     retryDelayMs = Math.min(retryDelayMs * 2, 30_000);
   }
 
-  function toIdentity(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, fallback?: { sub: string }): Identity {
-    const claims = tokens.claims();
-    const sub = claims?.sub ?? fallback?.sub;
-    if (!sub) throw new GatewayError('TG_ERR_SIGNIN_FAILED', 'The identity provider sent no subject.');
+  function readClaims(claims: Record<string, unknown> | undefined): Pick<Identity, 'email' | 'name' | 'groups'> {
     const email = claims?.[config.emailClaim];
     const groups = claims?.[config.groupsClaim];
     if (typeof email !== 'string' || email === '') {
       throw new GatewayError('TG_ERR_SIGNIN_FAILED', `The identity provider sent no "${config.emailClaim}" claim.`);
     }
-    const expiresIn = tokens.expiresIn();
     return {
-      sub,
       email: email.toLowerCase(),
       name: typeof claims?.name === 'string' ? claims.name : undefined,
       groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
+    };
+  }
+
+  function toIdentity(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, fallback?: { sub: string }): Identity {
+    const claims = tokens.claims();
+    const sub = claims?.sub ?? fallback?.sub;
+    if (!sub) throw new GatewayError('TG_ERR_SIGNIN_FAILED', 'The identity provider sent no subject.');
+    const expiresIn = tokens.expiresIn();
+    return {
+      sub,
+      ...readClaims(claims),
       refreshToken: tokens.refresh_token,
+      accessToken: tokens.access_token,
       idToken: tokens.id_token,
       tokenExpiresAtMs: expiresIn === undefined ? undefined : now() + expiresIn * 1000,
     };
@@ -146,6 +156,15 @@ export function createOidcClient(deps: {
       } catch (cause) {
         if (cause instanceof GatewayError) throw cause;
         throw new GatewayError('TG_ERR_SIGNIN_FAILED', 'The session could not be renewed.', { cause });
+      }
+    },
+    async userinfo(accessToken, sub) {
+      const found = await discover();
+      try {
+        return readClaims(await oidc.fetchUserInfo(found, accessToken, sub));
+      } catch (cause) {
+        if (cause instanceof GatewayError) throw cause;
+        throw new GatewayError('TG_ERR_SIGNIN_FAILED', 'The identity provider did not confirm the user.', { cause });
       }
     },
     endSessionUrl(idTokenHint, postLogoutRedirectUri) {

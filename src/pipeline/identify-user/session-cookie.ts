@@ -16,7 +16,11 @@ const sessionSchema = z.object({
   expiresAtMs: z.number(),
   tokenExpiresAtMs: z.number().optional(),
   refreshToken: z.string().optional(),
+  /** Kept for the userinfo endpoint, which confirms groups when there is no refresh token. */
+  accessToken: z.string().optional(),
   idToken: z.string().optional(),
+  /** When the IdP last confirmed `groups` (sign-in, refresh, userinfo); admin pages need it recent. */
+  groupsConfirmedAtMs: z.number().optional(),
 });
 
 export type Session = Readonly<z.output<typeof sessionSchema>>;
@@ -45,6 +49,10 @@ export function createSessionCookie(deps: { config: SessionConfig; now: () => nu
     if (value.length > MAX_COOKIE_VALUE_BYTES && session.idToken) {
       // The id_token is only a logout hint; dropping it keeps the session under the browser limit.
       value = await sealer.seal({ ...session, idToken: undefined }, session.expiresAtMs);
+    }
+    if (value.length > MAX_COOKIE_VALUE_BYTES && session.accessToken) {
+      // Large (JWT) access tokens go next: without one, groups are confirmed by refresh only.
+      value = await sealer.seal({ ...session, idToken: undefined, accessToken: undefined }, session.expiresAtMs);
     }
     return value;
   }
