@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   TG_ERR_SIGNIN_FAILED: { status: 400, expose: true, title: 'Sign-in failed' },
   TG_ERR_IDP_UNAVAILABLE: { status: 503, expose: true, title: 'Sign-in is unavailable' },
   TG_ERR_UNAUTHENTICATED: { status: 401, expose: true, title: 'Sign-in required' },
+  TG_ERR_REAUTH_REQUIRED: { status: 401, expose: true, title: 'Please sign in again' },
   TG_ERR_FORBIDDEN: { status: 403, expose: true, title: 'Access denied' },
   TG_ERR_UPSTREAM_UNAVAILABLE: { status: 502, expose: true, title: 'Application unavailable' },
   TG_ERR_UPSTREAM_TIMEOUT: { status: 504, expose: true, title: 'Application did not answer in time' },

@@ -261,8 +261,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Members of these IdP groups may use /.trustgate/admin/ (grants, and later routes). */
       groups: z.array(z.string().min(1)).default(['trustgate-admins']),
+      /** Admin pages need group membership the IdP confirmed this recently (refresh or userinfo). */
+      groupsMaxAge: duration.default(5 * 60_000),
     })
-    .default({ groups: ['trustgate-admins'] }),
+    .default({ groups: ['trustgate-admins'], groupsMaxAge: 5 * 60_000 }),
   posture: postureSchema.default(postureSchema.parse({})),
   deviceIdentity: deviceIdentitySchema.default(deviceIdentitySchema.parse({})),
   metrics: z

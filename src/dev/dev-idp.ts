@@ -74,6 +74,8 @@ export interface DevIdpOptions {
   /** Defaults to the access token TTL. */
   idTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
+  /** Issue refresh tokens (default true); false models IdPs that only do so for offline_access. */
+  refreshTokens?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -85,6 +87,8 @@ export interface DevIdp {
   registerClient(client: DevIdpClient): void;
   /** Forgets every session, grant and token: refreshes fail and everyone must sign in again. */
   revokeAll(): void;
+  /** Changes a user's groups from now on (new ID tokens, refreshes, userinfo), e.g. to remove an admin. */
+  setUserGroups(userId: string, groups: string[]): void;
   close(): Promise<void>;
 }
 
@@ -297,6 +301,7 @@ function buildConfiguration(deps: {
   accessTokenTtlSeconds: number;
   idTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshTokens: boolean;
 }): Record<string, unknown> {
   const { users } = deps;
   return {
@@ -323,7 +328,7 @@ function buildConfiguration(deps: {
     conformIdTokenClaims: false,
     pkce: { required: () => true },
     responseTypes: ['code'],
-    issueRefreshToken: async () => true,
+    issueRefreshToken: async () => deps.refreshTokens,
     rotateRefreshToken: true,
     // Nothing here is called from browsers cross-origin.
     clientBasedCORS: () => false,
@@ -495,6 +500,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
         accessTokenTtlSeconds,
         idTokenTtlSeconds,
         refreshTokenTtlSeconds,
+        refreshTokens: options.refreshTokens ?? true,
       }),
     );
     // Without a listener Koa prints these itself; route them to the caller's log or drop them.
@@ -517,6 +523,11 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     },
     revokeAll() {
       store.entries.clear();
+    },
+    setUserGroups(userId, groups) {
+      const user = users.get(userId);
+      if (!user) throw new Error(`no demo user "${userId}"`);
+      users.set(userId, { ...user, groups: [...groups] });
     },
     close() {
       return closeServer(server);

@@ -3,19 +3,31 @@
 import { GatewayError } from '../errors.ts';
 import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import { confirmGroups } from '../pipeline/identify-user/confirm-groups.ts';
+import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import { isActive } from '../break-glass/grant.ts';
 import { acceptForm } from './accept-form.ts';
 import { redirect, sendPage } from './respond.ts';
 
-/** Signed-in members of the admin groups only; everyone else gets the 403 page. */
+/**
+ * Signed-in members of the admin groups only, as the IdP confirmed within admin.groupsMaxAge; everyone else
+ * gets the 403 page, and a session whose groups cannot be confirmed now is sent to sign in again.
+ */
 export async function requireAdmin(ctx: RequestContext): Promise<NonNullable<RequestContext['session']>> {
   const user = await identifyUser(ctx, { canSetCookie: true });
   if (!user.session) throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in first.');
   ctx.session = user.session;
-  if (!user.session.groups.some((g) => ctx.runtime.config.admin.groups.includes(g))) {
-    throw new GatewayError('TG_ERR_FORBIDDEN', 'The admin pages are for members of the Trustgate admin group.');
+  const { groups, groupsMaxAge } = ctx.runtime.config.admin;
+  const isAdmin = (session: Session) => session.groups.some((g) => groups.includes(g));
+  const notAdmin = () => new GatewayError('TG_ERR_FORBIDDEN', 'The admin pages are for members of the Trustgate admin group.');
+  if (!isAdmin(user.session)) throw notAdmin();
+  const confirmed = await confirmGroups(ctx, user.session, groupsMaxAge);
+  if (!confirmed.session) {
+    throw new GatewayError('TG_ERR_REAUTH_REQUIRED', 'Your admin rights could not be confirmed with the identity provider just now, so the admin pages stay closed. Sign in again to continue.', { details: { reason: 'admin-groups-unconfirmed' } });
   }
-  return user.session;
+  ctx.session = confirmed.session;
+  if (!isAdmin(confirmed.session)) throw notAdmin();
+  return confirmed.session;
 }
 
 export async function showGrants(ctx: RequestContext): Promise<void> {

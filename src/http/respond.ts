@@ -76,6 +76,7 @@ export interface ErrorAction {
 /** Answers with an error page or JSON. Unexpected errors are logged with their stack, never shown. */
 export function sendError(ctx: RequestContext, thrown: unknown, actions: ErrorAction[] = []): void {
   const error = toGatewayError(thrown);
+  if (error.code === 'TG_ERR_REAUTH_REQUIRED' && actions.length === 0) actions = [signInAgain(ctx)];
   const shown = error.expose && error.status < 500 ? error.message : publicMessage(error);
   if (error.status >= 500) {
     ctx.runtime.log.error({ requestId: ctx.id, code: error.code, err: error.cause ?? error }, error.message);
@@ -89,6 +90,12 @@ export function sendError(ctx: RequestContext, thrown: unknown, actions: ErrorAc
     return;
   }
   sendPage(ctx, error.status, 'error', { status: error.status, title: error.title, message: shown, actions });
+}
+
+/** A fresh sign-in that comes back to this page (to the start page after a form POST). */
+function signInAgain(ctx: RequestContext): ErrorAction {
+  const back = ctx.req.method === 'GET' ? (ctx.target?.forwardTarget ?? '/') : '/';
+  return { label: 'Sign in again', href: `/.trustgate/login?rd=${encodeURIComponent(back)}` };
 }
 
 function publicMessage(error: GatewayError): string {

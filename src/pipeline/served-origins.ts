@@ -1,7 +1,8 @@
 // Which origins the gateway may send a browser to: exactly a configured host (a route's `host`, the admin
 // host) on the scheme of this request, with the port the host names or, when it names none, the port this
-// connection came in on, the scheme's default, or the one a trusted proxy forwarded. The Host header alone
-// never makes an origin ours, so a forged Host cannot steer a redirect (OWASP: unvalidated redirects).
+// connection came in on (or the one a trusted proxy forwarded; the scheme's default when the client's Host
+// names no port, as behind a port mapping). The Host header alone never makes an origin ours, so a forged
+// Host cannot steer a redirect (OWASP: unvalidated redirects).
 import { GatewayError } from '../errors.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { RequestContext } from './request-context.ts';
@@ -28,8 +29,10 @@ export function servedOrigins(ctx: RequestContext): ServedOrigins {
   const protocol = `${ctx.protocol}:`;
   const hosts = configuredHosts(ctx.runtime.config).map(splitHost);
   // A host written without a port is reached on whatever port clients use for this listener.
-  const portless = new Set([DEFAULT_PORTS[protocol] ?? '', String(ctx.req.socket.localPort ?? '')]);
-  if (ctx.fromTrustedProxy) portless.add(splitHost(ctx.host).port ?? DEFAULT_PORTS[protocol] ?? '');
+  const defaultPort = DEFAULT_PORTS[protocol] ?? '';
+  const hostPort = splitHost(ctx.host).port;
+  const portless = new Set([String(ctx.req.socket.localPort ?? '')]);
+  if (ctx.fromTrustedProxy || hostPort === undefined) portless.add(hostPort ?? defaultPort);
 
   function allows(url: URL): boolean {
     if (url.protocol !== protocol || url.username !== '' || url.password !== '') return false;
@@ -53,7 +56,8 @@ export function requireOwnOrigin(ctx: RequestContext): string {
 export function isPlainAuthority(written: string, url: URL): boolean {
   const lower = written.toLowerCase();
   if (!PLAIN_AUTHORITY.test(lower)) return false;
-  const { name, port } = splitHost(lower);
+  const [name, port] = lower.split(':');
+  // The port as written: "080" or "+80" are not spellings of 80 here.
   return name === url.hostname && (port === undefined ? url.port === '' : port === (url.port || DEFAULT_PORTS[url.protocol]));
 }
 

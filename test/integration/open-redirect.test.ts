@@ -1,7 +1,7 @@
 // The return address after sign-in cannot be pointed off the gateway: /.trustgate/login?rd= refuses
 // every open-redirect form, a good rd lands exactly there, and a foreign Host header steers nothing.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BrowserClient, signIn } from '../support/browser-client.ts';
+import { BrowserClient, callbackUrlFor, signIn } from '../support/browser-client.ts';
 import { rawRequest } from '../support/raw-request.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
 
@@ -15,31 +15,6 @@ describe('open redirects', () => {
 
   function loginUrl(rd: string): string {
     return `${stack.url}/.trustgate/login?rd=${encodeURIComponent(rd)}`;
-  }
-
-  /** Walks the IdP like signIn does, but stops at (does not request) the gateway's callback URL. */
-  async function callbackUrlFor(client: BrowserClient, startUrl: string): Promise<string> {
-    const first = await client.follow(startUrl);
-    const html = await first.response.text();
-    const action = /<form method="post" action="([^"]+\/login)">/.exec(html)?.[1];
-    if (!action) throw new Error(`expected the IdP sign-in page, got ${first.response.status}`);
-    const formUrl = new URL(action.replace(/&amp;/g, '&'), first.hops.at(-1)?.url).href;
-    let response = await client.request(formUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ user: 'alice' }).toString(),
-    });
-    let current = formUrl;
-    for (let i = 0; i < 10; i++) {
-      const location = response.headers.get('location');
-      if (!location) throw new Error(`IdP stopped redirecting at ${current} with ${response.status}`);
-      const next = new URL(location, current).href;
-      if (next.startsWith(`${stack.url}/.trustgate/callback`)) return next;
-      await response.arrayBuffer();
-      current = next;
-      response = await client.request(current);
-    }
-    throw new Error('never reached the callback');
   }
 
   const refused = (port: number): string[] => [
@@ -79,6 +54,43 @@ describe('open redirects', () => {
     'evil.example',
     '.evil.example',
     `/${'a'.repeat(5000)}`,
+    // A route's host, but not its scheme or port: the route is served on http://127.0.0.1:<port> only.
+    `https://127.0.0.1:${port}/`,
+    `http://127.0.0.1:${port + 1}/`,
+    `http://127.0.0.1:${port - 1}/x`,
+    'http://127.0.0.1/',
+    'http://127.0.0.1:80/',
+    `http://127.0.0.1:0${port}/`,
+    `http://127.0.0.1:${port}0/`,
+    // The same host spelled another way: trailing dot, numeric/short/hex IPv4, escapes, IDN look-alikes.
+    `http://127.0.0.1.:${port}/`,
+    `http://127.1:${port}/`,
+    `http://2130706433:${port}/`,
+    `http://0x7f.0.0.1:${port}/`,
+    `http://%31%32%37.0.0.1:${port}/`,
+    `http://127.0.0.1%3A${port}/`,
+    `http://127.0.0.1%3A${port}%40evil.example/`,
+    `http://\uff11\uff12\uff17.0.0.1:${port}/`,
+    'http://\u0435vil.example/',
+    'http://xn--vil-8cd.example/',
+    'http://EVIL.example./',
+    `http://127.0.0.1:${port}\u3002evil.example/`,
+    // Userinfo and separators in every position.
+    `http://@127.0.0.1:${port}/`,
+    `http://:@127.0.0.1:${port}/`,
+    `http://evil.example@127.0.0.1:${port}/`,
+    `http://127.0.0.1:${port}\\@evil.example/`,
+    `http://127.0.0.1:${port};@evil.example/`,
+    // Whitespace and controls anywhere, also Unicode ones browsers strip or fold.
+    `http://127.0.0.1:${port}/\t`,
+    `http://127.0.0.1:${port}/ x`,
+    `/x\u2028`,
+    `/\u00a0/evil.example`,
+    '/\x0b/evil.example',
+    '/\x7f',
+    'javascript://127.0.0.1/%0aalert(1)',
+    ' javascript:alert(1)',
+    'java\tscript:alert(1)',
   ];
 
   test('every open-redirect form is refused with 400 and no redirect', async () => {
@@ -118,7 +130,7 @@ describe('open redirects', () => {
     // Percent-encoded text is not decoded again, and "/.//x" resolves to a path on our own origin.
     for (const rd of ['/%0d%0aSet-Cookie:x=1', '/.//evil.example', '/%2f%2fevil.example', '/%5cevil.example']) {
       const client = new BrowserClient();
-      const callback = await callbackUrlFor(client, loginUrl(rd));
+      const callback = await callbackUrlFor(client, stack.url, loginUrl(rd));
       const landing = await client.request(callback);
       expect(landing.status, rd).toBe(302);
       const location = landing.headers.get('location') ?? '';
@@ -144,7 +156,7 @@ describe('open redirects', () => {
 
   test('finishing sign-in under a foreign Host still returns to the page the user asked for', async () => {
     const client = new BrowserClient();
-    const callback = await callbackUrlFor(client, `${stack.url}/deep/link?q=1`);
+    const callback = await callbackUrlFor(client, stack.url, `${stack.url}/deep/link?q=1`);
     const cookies = client.cookies
       .filter((c) => c.host === '127.0.0.1')
       .map((c) => `${c.name}=${c.value}`)
@@ -154,4 +166,48 @@ describe('open redirects', () => {
     expect(response.status).toBe(302);
     expect(response.headers.location).toBe(`${stack.url}/deep/link?q=1`);
   });
+
+  test('the break-glass form takes a return URL on the exact origin only', async () => {
+    for (const ret of [`http://127.0.0.1:${stack.port + 1}/x`, `https://127.0.0.1:${stack.port}/x`, 'http://evil.example/x', `http://127.0.0.1.:${stack.port}/x`]) {
+      const response = await fetch(`${stack.url}/.trustgate/break-glass?return=${encodeURIComponent(ret)}`, { redirect: 'manual', headers: { accept: 'application/json' } });
+      expect(response.status, ret).toBe(400);
+      expect(response.headers.get('location'), ret).toBeNull();
+    }
+  });
+
+  // Hosts a client can name that are not an origin the gateway is configured for.
+  const foreignHosts = (port: number): string[] => ['evil.example', `evil.example:${port}`, '127.0.0.1:1', `127.0.0.1:${port + 1}`, `127.0.0.1:0${port}`, `127.0.0.1.:${port}`, `127.0.0.1:${port}.evil.example`, `127.0.0.1:${port}@evil.example`, 'localhost', `LOCALHOST:${port}`];
+  const navigation: [string, string][] = [['Accept', 'text/html'], ['Sec-Fetch-Dest', 'document'], ['Sec-Fetch-Mode', 'navigate']];
+
+  test('a foreign Host header never becomes a redirect, a redirect_uri or a login cookie', async () => {
+    for (const host of foreignHosts(stack.port)) {
+      for (const target of ['/', '/some/page?x=1', `/.trustgate/login?rd=${encodeURIComponent('/x')}`]) {
+        const response = await rawRequest(stack.url, target, { headers: [['Host', host], ...navigation] });
+        expect([400, 404], `${host} ${target}`).toContain(response.status);
+        expect(response.headers.location, `${host} ${target}`).toBeUndefined();
+        expect(String(response.headers['set-cookie'] ?? ''), `${host} ${target}`).not.toContain('_login_');
+        expect(response.headers['x-request-id'], `${host} ${target}`).toMatch(/^[0-9a-f-]{36}$/);
+      }
+    }
+  });
+
+  test('sign-out under a foreign Host names no host of its own choosing', async () => {
+    for (const host of foreignHosts(stack.port)) {
+      for (const method of ['GET', 'POST']) {
+        const response = await rawRequest(stack.url, '/.trustgate/logout', { method, headers: [['Host', host], ['Accept', 'text/html']], body: method === 'POST' ? '' : undefined });
+        const location = response.headers.location ?? '';
+        expect(location.toLowerCase(), `${method} ${host}`).not.toContain(host.toLowerCase().replace(/:.*/, ''));
+        expect(location, `${method} ${host}`).not.toMatch(/^(https?:)?\/\//i);
+      }
+    }
+  });
+
+  test('X-Forwarded-Host from a client that is not a trusted proxy steers nothing', async () => {
+    const response = await rawRequest(stack.url, '/some/page', { headers: [['X-Forwarded-Host', 'evil.example'], ['X-Forwarded-Proto', 'https'], ...navigation] });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.location ?? '');
+    expect(location.origin).toBe(stack.idp.issuer);
+    expect(location.searchParams.get('redirect_uri')).toBe(`${stack.url}/.trustgate/callback`);
+  });
 });
+

@@ -110,3 +110,37 @@ export async function signIn(client: BrowserClient, startUrl: string, userId: st
   const rest = await client.follow(new URL(location, loginUrl).href);
   return { response: rest.response, hops: [...first.hops, { url: loginUrl, status: posted.status, location }, ...rest.hops] };
 }
+
+/** Walks the IdP like signIn does, but stops at (does not request) the gateway's callback URL. */
+export async function callbackUrlFor(client: BrowserClient, gatewayUrl: string, startUrl: string, userId = 'alice'): Promise<string> {
+  return pickIdpUser(client, gatewayUrl, await openIdpSignIn(client, startUrl), userId);
+}
+
+/** Follows `startUrl` to the IdP's sign-in page and returns its form's URL (a sign-in left open, as in a tab). */
+export async function openIdpSignIn(client: BrowserClient, startUrl: string): Promise<string> {
+  const first = await client.follow(startUrl);
+  const html = await first.response.text();
+  const action = /<form method="post" action="([^"]+\/login)">/.exec(html)?.[1];
+  if (!action) throw new Error(`expected the IdP sign-in page, got ${first.response.status}`);
+  return new URL(action.replace(/&amp;/g, '&'), first.hops.at(-1)?.url).href;
+}
+
+/** Submits an open IdP sign-in form and returns the gateway callback URL it sends the browser to. */
+export async function pickIdpUser(client: BrowserClient, gatewayUrl: string, formUrl: string, userId = 'alice'): Promise<string> {
+  let response = await client.request(formUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ user: userId }).toString(),
+  });
+  let current = formUrl;
+  for (let i = 0; i < 10; i++) {
+    const location = response.headers.get('location');
+    if (!location) throw new Error(`IdP stopped redirecting at ${current} with ${response.status}`);
+    const next = new URL(location, current).href;
+    if (next.startsWith(`${gatewayUrl}/.trustgate/callback`)) return next;
+    await response.arrayBuffer();
+    current = next;
+    response = await client.request(current);
+  }
+  throw new Error('never reached the callback');
+}

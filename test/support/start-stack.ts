@@ -39,6 +39,8 @@ export interface StackOptions {
   tls?: Record<string, unknown>;
   /** The gateway's metrics section (allowFrom). */
   metrics?: Record<string, unknown>;
+  /** The gateway's admin section (groups, groupsMaxAge). */
+  admin?: Record<string, unknown>;
   /**
    * The trust section: trust.source is a result-log file in a temp dir (Stack.resultLog) holding
    * `lines`; `config` is merged over it; `resultsSource` replaces the configured source (GatewayDeps).
@@ -107,6 +109,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.posture ? { posture: options.posture } : {}),
     ...(options.deviceIdentity ? { deviceIdentity: options.deviceIdentity } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.admin ? { admin: options.admin } : {}),
     ...(resultLog ? { trust: { source: { kind: 'result-log', file: resultLog }, ...options.trust?.config } } : {}),
     trustedProxies: options.trustedProxies ?? [],
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
