@@ -1,27 +1,55 @@
 // Replaces ${NAME} and ${NAME:-default} in config string values with environment variables, so secrets
 // (FLEET_API_TOKEN, session secrets) never have to live in the file. Done on parsed values, not on the
-// YAML text, so a variable's content can never change the document's structure.
+// YAML text, so a variable's content can never change the document's structure. Done once, when a file
+// written by its author is loaded; text an admin typed into the console never contains ${ (refused).
 import type { ConfigProblem, Env } from './load-config.ts';
 
 const PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-export function substituteEnv(value: unknown, env: Env, problems: ConfigProblem[], path: string[] = []): unknown {
-  if (typeof value === 'string') return substituteString(value, env, problems, path);
-  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, problems, [...path, `[${i}]`]));
+/** Identifiers shown in logs and on every admin page: written literally, never from the environment. */
+const LITERAL_ONLY = [/^routes\[\d+\]\.name$/, /^routes\[\d+\]\.breakGlass\.group$/];
+
+/** One substitution made: the variable and the value it put in (so messages can leave the value out). */
+export interface Expansion {
+  readonly name: string;
+  readonly value: string;
+}
+
+export function substituteEnv(value: unknown, env: Env, problems: ConfigProblem[], expansions: Expansion[] = [], path: string[] = []): unknown {
+  if (typeof value === 'string') return substituteString(value, env, problems, expansions, path);
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, problems, expansions, [...path, `[${i}]`]));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) out[key] = substituteEnv(child, env, problems, [...path, key]);
+    for (const [key, child] of Object.entries(value)) out[key] = substituteEnv(child, env, problems, expansions, [...path, key]);
     return out;
   }
   return value;
 }
 
-function substituteString(value: string, env: Env, problems: ConfigProblem[], path: string[]): string {
+function substituteString(value: string, env: Env, problems: ConfigProblem[], expansions: Expansion[], path: string[]): string {
+  const at = path.join('.').replace(/\.\[/g, '[');
+  if (LITERAL_ONLY.some((rule) => rule.test(at)) && new RegExp(PATTERN.source).test(value)) {
+    problems.push({ path: at, message: 'write this name literally: ${…} is not substituted here' });
+    return value;
+  }
   return value.replace(PATTERN, (_match, name: string, fallback: string | undefined) => {
     const found = env[name];
-    if (found !== undefined && found !== '') return found;
+    if (found !== undefined && found !== '') {
+      expansions.push({ name, value: found });
+      return found;
+    }
     if (fallback !== undefined) return fallback;
-    problems.push({ path: path.join('.').replace(/\.\[/g, '['), message: `environment variable ${name} is not set` });
+    problems.push({ path: at, message: `environment variable ${name} is not set` });
     return '';
   });
+}
+
+/** `message` with every value the environment supplied replaced by its ${NAME}: a problem never shows one. */
+export function redactExpansions(message: string, expansions: readonly Expansion[]): string {
+  let out = message;
+  // Longest first, so a value containing another is replaced whole.
+  for (const { name, value } of [...expansions].sort((a, b) => b.value.length - a.value.length)) {
+    if (value.length >= 3) out = out.split(value).join(`\${${name}}`);
+  }
+  return out;
 }

@@ -1,6 +1,8 @@
 // `trustgate check-config` run as users run it (`node src/main.ts check-config <file>`): the shipped
-// configs are valid, a broken one lists every problem without a stack trace, and exit codes are right.
+// configs are valid (the production example only with strong secrets in the environment), a broken one
+// lists every problem without a stack trace, and exit codes are right.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,14 +22,14 @@ interface Run {
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!/^(TRUSTGATE_|FLEET_)/.test(name)) env[name] = value;
+    if (!/^(TRUSTGATE_|FLEET_|ELASTIC_|SLACK_|REDIS_)/.test(name)) env[name] = value;
   }
   return env;
 }
 
-function runCli(args: string[]): Promise<Run> {
+function runCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['src/main.ts', ...args], { cwd: ROOT, env: cleanEnv(), timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['src/main.ts', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...extraEnv }, timeout: 20_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -47,11 +49,55 @@ describe('trustgate check-config', () => {
     expect(shipped).toContain('config/trustgate.yaml');
   });
 
-  test.each(shipped)('%s is valid', async (file) => {
-    const run = await runCli(['check-config', file]);
+  /** Every secret config/example.yaml reads, strong (what `openssl rand -base64 48` gives). */
+  const STRONG_ENV = Object.fromEntries(
+    ['TRUSTGATE_OIDC_CLIENT_SECRET', 'TRUSTGATE_SESSION_SECRET', 'FLEET_API_TOKEN', 'ELASTIC_API_KEY', 'ELASTIC_AUDIT_API_KEY', 'SLACK_WEBHOOK_PATH'].map((name) => [name, randomBytes(48).toString('base64')]),
+  );
+
+  test.each(shipped)('%s is valid (with strong secrets in the environment)', async (file) => {
+    const run = await runCli(['check-config', file], STRONG_ENV);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`${file}: configuration is valid`);
     expect(run.code).toBe(0);
+  });
+
+  test('the demo config (loopback only) is valid without any environment', async () => {
+    const run = await runCli(['check-config', 'config/trustgate.yaml']);
+    expect(run.stdout).toContain('config/trustgate.yaml: configuration is valid');
+    expect(run.code).toBe(0);
+  });
+
+  test('config/example.yaml without the environment exits 1 naming every missing secret', async () => {
+    const run = await runCli(['check-config', 'config/example.yaml']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    for (const [path, name] of [
+      ['oidc.clientSecret', 'TRUSTGATE_OIDC_CLIENT_SECRET'],
+      ['session.secrets[0]', 'TRUSTGATE_SESSION_SECRET'],
+      ['fleet.apiToken', 'FLEET_API_TOKEN'],
+      ['trust.source.apiKey', 'ELASTIC_API_KEY'],
+      ['breakGlass.audit.elasticsearch.apiKey', 'ELASTIC_AUDIT_API_KEY'],
+    ]) {
+      expect(run.stderr).toContain(`  ${path}: environment variable ${name} is not set`);
+    }
+    expect(run.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  test.each([
+    ['a placeholder', 'replace-me-with-32-or-more-random-characters', /looks like a placeholder|published/],
+    ['a short secret', 'Zq8!vR2@kL', /shorter than 32 bytes/],
+    ['a low-variety secret', 'abcabcabcabcabcabcabcabcabcabcabcabcabc', /fewer than 12 distinct characters/],
+  ])('config/example.yaml with %s in the environment exits 1, says how to make one, and does not echo it', async (_name, value, reason) => {
+    const run = await runCli(['check-config', 'config/example.yaml'], { ...STRONG_ENV, TRUSTGATE_SESSION_SECRET: value, FLEET_API_TOKEN: value });
+    expect(run.code).toBe(1);
+    const lines = run.stderr.split('\n');
+    for (const path of ['session.secrets[0]', 'fleet.apiToken']) {
+      const line = lines.find((l) => l.startsWith(`  ${path}: `)) ?? '';
+      expect(line).toMatch(reason);
+      expect(line).toContain('openssl rand -base64 48');
+    }
+    expect(run.stderr).toContain('2 problem(s)');
+    expect(run.stderr).not.toContain(value);
   });
 
   test('a broken config exits 1 and lists every problem with its path, without a stack trace', async () => {
