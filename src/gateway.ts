@@ -19,6 +19,7 @@ import type { ResultsSource } from './pipeline/gather-posture/results-source.ts'
 import { createDecisionJournal } from './admin/decision-journal.ts';
 import { createConfigStore, versionOf } from './admin/config-store.ts';
 import { watchConfigFile, type ConfigWatcher } from './config/watch-config.ts';
+import type { Env } from './config/load-config.ts';
 
 export interface GatewayDeps {
   log?: Logger;
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   resultsSource?: ResultsSource;
   /** The file the config came from: admins edit it, and edits on disk are picked up. */
   configFile?: string;
+  /** Where ${NAME} in the config file is looked up (on admin saves and reloads too); default process.env. */
+  env?: Env;
 }
 
 export interface BoundListener {
@@ -50,7 +53,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const log = deps.log ?? pino({ level: config.logging.level });
   const now = deps.now ?? Date.now;
   const decisions = createDecisionJournal();
-  const store = deps.configFile ? createConfigStore({ file: deps.configFile, now }) : undefined;
+  const store = deps.configFile ? createConfigStore({ file: deps.configFile, now, env: deps.env }) : undefined;
   let watcher: ConfigWatcher | undefined;
   const admin = store
     ? {
@@ -113,7 +116,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       }
       if (store) {
         const initial = versionOf(readFileSync(store.file, 'utf8'));
-        watcher = watchConfigFile({ file: store.file, initialVersion: initial, log, apply: (next) => gateway.reload(next) });
+        watcher = watchConfigFile({ file: store.file, initialVersion: initial, log, env: store.env, apply: (next) => gateway.reload(next) });
       }
       return bound;
     },

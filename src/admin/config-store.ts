@@ -26,6 +26,8 @@ export interface HistoryEntry {
 
 export interface ConfigStore {
   readonly file: string;
+  /** Where the file's ${NAME} references are looked up. */
+  readonly env: Env;
   current(): Promise<ConfigVersion>;
   /** Validates and writes `text`; TG_ERR_CONFLICT when the file is no longer at `baseVersion`. */
   save(text: string, meta: { baseVersion: string; author: string; comment: string }): Promise<ConfigVersion>;
@@ -98,6 +100,7 @@ export function createConfigStore(options: { file: string; historyDir?: string; 
 
   return {
     file,
+    env,
     current,
     save,
     async history() {

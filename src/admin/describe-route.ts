@@ -12,7 +12,9 @@ export interface RouteSummary {
   readonly breakGlass: string;
 }
 
-export function formatDuration(ms: number): string {
+/** A duration in its largest whole unit; one the file writes as ${NAME} is shown as written. */
+export function formatDuration(ms: number | string): string {
+  if (typeof ms === 'string') return ms;
   const units: Array<[number, string]> = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1_000, 's']];
   for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;

@@ -2,7 +2,7 @@
 // the preview and the save judge exactly the same text; also names the routes a change touched (for logs).
 import { parseDocument } from 'yaml';
 import { GatewayError, isGatewayError } from '../errors.ts';
-import { parseConfigText, type ConfigProblem } from '../config/load-config.ts';
+import { parseConfigText, type ConfigProblem, type Env } from '../config/load-config.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { applyRouteEdit } from './edit-routes.ts';
 import { rawRoute, routeFromForm, type RouteForm } from './route-form.ts';
@@ -33,9 +33,9 @@ export function planRouteEdit(text: string, form: RouteForm): PlannedEdit {
 export type Checked = { readonly ok: true; readonly config: GatewayConfig } | { readonly ok: false; readonly problems: PlacedProblems };
 
 /** Validates with the same loader the gateway starts with; problems come back placed beside form fields. */
-export function checkEdit(text: string, index: number): Checked {
+export function checkEdit(text: string, index: number, env: Env): Checked {
   try {
-    return { ok: true, config: parseConfigText(text, 'the edited configuration') };
+    return { ok: true, config: parseConfigText(text, 'the edited configuration', env) };
   } catch (error) {
     if (!isGatewayError(error) || error.code !== 'TG_ERR_CONFIG_INVALID') throw error;
     return { ok: false, problems: placeProblems(problemsOf(error), index) };

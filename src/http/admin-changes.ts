@@ -8,6 +8,7 @@ import type { ConfigVersion } from '../admin/config-store.ts';
 import type { RouteForm } from '../admin/route-form.ts';
 import { changedRoutes, checkEdit } from '../admin/plan-edit.ts';
 import { applyRouteEdit } from '../admin/edit-routes.ts';
+import { ENV_REFERENCE_MESSAGE, newEnvReferences } from '../admin/env-references.ts';
 import { ADMIN_BASE, adminForm, editableStore, fileVersion } from './admin-pages.ts';
 import { sendConflict } from './admin-conflict.ts';
 import { redirect, sendPage } from './respond.ts';
@@ -71,7 +72,7 @@ export async function deleteRoute(ctx: RequestContext): Promise<void> {
   const name = form.get('name') ?? '';
   const current = await store.current();
   const text = applyRouteEdit(current.text, { kind: 'delete', name });
-  const checked = checkEdit(text, -1);
+  const checked = checkEdit(text, -1, store.env);
   if (!checked.ok) return refuse(ctx, `The route “${name}” cannot be deleted`, checked.problems.general);
   const change: Change = { kind: 'delete', route: name, text, baseVersion: form.get('baseVersion') ?? '', comment: form.get('comment')?.trim() || `deleted route ${name}` };
   const saved = await commit(ctx, admin, current, change);
@@ -86,7 +87,13 @@ export async function rollback(ctx: RequestContext): Promise<void> {
   // Not store.current(): rolling back must work while the file on disk is invalid.
   const current = await fileVersion(store);
   // An old version can stop being valid (a file it names is gone, an environment variable is unset).
-  const checked = checkEdit(text, -1);
+  // Only the file's author adds ${…}: an old version may bring back a reference only where the current
+  // file has the same one (a version saved by an older gateway could hold one an admin typed).
+  const added = newEnvReferences(current.text, text);
+  if (added.length > 0) {
+    return refuse(ctx, `Version ${version} cannot be restored from the console`, [...added.map((path) => `${path} ${ENV_REFERENCE_MESSAGE}`), 'restore it by editing the config file']);
+  }
+  const checked = checkEdit(text, -1, store.env);
   if (!checked.ok) return refuse(ctx, `Version ${version} cannot be restored`, checked.problems.general);
   const change: Change = { kind: 'rollback', route: undefined, text, baseVersion: form.get('baseVersion') ?? '', comment: form.get('comment')?.trim() || `rolled back to version ${version}` };
   const saved = await commit(ctx, admin, current, change);

@@ -11,6 +11,8 @@ import type { PlacedProblems } from '../admin/problem-fields.ts';
 import { routeImpact } from '../admin/route-impact.ts';
 import { textDiff } from '../admin/text-diff.ts';
 import { describeRoute } from '../admin/describe-route.ts';
+import { routesAsWritten } from '../admin/as-written.ts';
+import { envReferenceProblems, newEnvReferences, ENV_REFERENCE_MESSAGE } from '../admin/env-references.ts';
 import { ADMIN_BASE, adminForm, adminForPage, editableStore, formBasics, queryOf } from './admin-pages.ts';
 import { sendConflict } from './admin-conflict.ts';
 import { sendPage } from './respond.ts';
@@ -32,7 +34,8 @@ export async function showRoutes(ctx: RequestContext): Promise<void> {
     try {
       const current = await admin.store.current();
       ({ version } = current);
-      routes = current.config.routes;
+      // What the file says, not what the environment made of it.
+      routes = routesAsWritten(current.config.routes, current.text);
     } catch (error) {
       fileProblem = toGatewayError(error).message;
     }
@@ -131,11 +134,18 @@ export async function checkedRouteEdit(ctx: RequestContext): Promise<CheckedRout
     sendConflict(ctx, admin, baseVersion, edited);
     return undefined;
   }
+  const base = edited.originalName ? rawRoute(current.text, edited.originalName) : undefined;
+  // Typed values are never substituted: "${" is refused beside its field before anything is checked.
+  const typed = envReferenceProblems(edited, base);
+  if (Object.keys(typed.byField).length > 0 || typed.general.length > 0) {
+    await sendRouteForm(ctx, admin, { form: edited, baseVersion, base, status: 400, problems: typed });
+    return undefined;
+  }
   const plan = planRouteEdit(current.text, edited);
-  const checked = checkEdit(plan.text, plan.index);
+  const added = newEnvReferences(current.text, plan.text);
+  const checked = added.length > 0 ? { ok: false as const, problems: { byField: {}, general: added.map((path) => `${path}: ${ENV_REFERENCE_MESSAGE}`) } } : checkEdit(plan.text, plan.index, editableStore(ctx).store.env);
   if (!checked.ok) {
-    const base = edited.originalName ? rawRoute(current.text, edited.originalName) : undefined;
-    sendRouteForm(ctx, admin, { form: edited, baseVersion, base, status: 400, problems: checked.problems });
+    await sendRouteForm(ctx, admin, { form: edited, baseVersion, base, status: 400, problems: checked.problems });
     return undefined;
   }
   return { admin, form, edited, baseVersion, current, plan, config: checked.config };
@@ -145,7 +155,9 @@ export async function previewRoute(ctx: RequestContext): Promise<void> {
   const checked = await checkedRouteEdit(ctx);
   if (!checked) return;
   const { admin, edited, baseVersion, current, plan } = checked;
-  const route = checked.config.routes[plan.index] as RouteConfig;
+  // The impact is worked out on what the file says (a ${NAME} stays that text), so no value from the
+  // environment reaches the page.
+  const route = routesAsWritten(checked.config.routes, plan.text)[plan.index] as RouteConfig;
   const fleet = route.device ? await fleetPolicies(ctx) : {};
   const entries = edited.originalName ? ctx.runtime.decisions.recent({ route: edited.originalName, verdict: 'allow', limit: 2000 }) : [];
   const impact = routeImpact(route, edited.originalName, entries, fleet.policies, ctx.runtime.now());

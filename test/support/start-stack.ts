@@ -53,6 +53,8 @@ export interface StackOptions {
    * `audit` is merged over the default files (e.g. a webhook).
    */
   breakGlass?: { dir?: string; store?: Record<string, unknown>; audit?: Record<string, unknown> };
+  /** The environment ${NAME} in the config is read from (also on admin saves and reloads); default: none. */
+  env?: Record<string, string>;
   /** Write the generated config to a file in a temp dir (Stack.configFile) and run the gateway from it (admin console, hot reload). */
   configFile?: boolean;
 }
@@ -118,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(breakGlass ? { breakGlass } : {}),
     logging: { level: 'info' },
   };
-  const config = parseConfigText(stringify(raw), 'test config', {});
+  const config = parseConfigText(stringify(raw), 'test config', options.env ?? {});
   const configDir = options.configFile ? await mkdtemp(path.join(tmpdir(), 'trustgate-config-')) : undefined;
   const configFile = configDir ? path.join(configDir, 'trustgate.yaml') : undefined;
   if (configFile) await writeFile(configFile, `# Written by test/support/start-stack.ts\n${stringify(raw)}`);
@@ -129,7 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done();
     },
   });
-  const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now, resultsSource: options.trust?.resultsSource, configFile });
+  const gateway = createGateway(config, { log: pino({ level: 'debug' }, sink), now: options.now, resultsSource: options.trust?.resultsSource, configFile, env: options.env ?? {} });
   const [bound] = await gateway.listen();
   if (!bound) throw new Error('gateway did not listen');
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${bound.port}`;
