@@ -177,6 +177,21 @@ routes:
     ]);
   });
 
+  test('a problem never shows a value the environment supplied', () => {
+    const env = { CLIENT_SECRET: 'x', SESSION_SECRET: SECRET, GRACE: 'Zq-secret-duration-value', PROXY: 'Zq-secret-proxy-value' };
+    const withRefs = text.replace('allowedGroups:', "timeout: '${GRACE}'\n    allowedGroups:") + "trustedProxies: ['${PROXY}']\n";
+    const problems = problemsOf(withRefs, env);
+    expect(problems).toContainEqual({ path: 'routes[0].timeout', message: 'not a duration: "${GRACE}" (use e.g. 30s, 15m, 12h, 7d)' });
+    const crossChecked = problemsOf(text + "trustedProxies: ['${PROXY}']\n", env);
+    expect(crossChecked).toContainEqual({ path: 'trustedProxies[0]', message: '"${PROXY}" is not an IP address or CIDR range' });
+    expect(JSON.stringify([...problems, ...crossChecked])).not.toMatch(/Zq-secret/);
+  });
+
+  test.each([['name', '${ROUTE}'], ['breakGlass', { allowed: true, group: 'g-${ROUTE}' }]])('routes[].%s must be written literally', (key, value) => {
+    const problems = problemsOf(withChanges({ route: { [key]: value } }), { ROUTE: 'app' });
+    expect(problems.map((p) => p.message)).toContain('write this name literally: ${…} is not substituted here');
+  });
+
   test('a value containing YAML syntax stays a plain string', () => {
     const tricky = 'a: b\n- c\n{ d: [e] } # f';
     const config = parseConfigText(text, 'env.yaml', { CLIENT_SECRET: tricky, SESSION_SECRET: SECRET });
