@@ -13,6 +13,7 @@ import { createOidcClient } from './pipeline/identify-user/oidc-client.ts';
 import { createSessionCookie } from './pipeline/identify-user/session-cookie.ts';
 import { createSealer } from './pipeline/identify-user/create-sealer.ts';
 import { createForwarder, type Forwarder } from './pipeline/act/create-forwarder.ts';
+import { createHeaderFilter } from './pipeline/act/header-filter.ts';
 import { createTrustedProxies } from './http/client-address.ts';
 import { createFleetClient } from './pipeline/gather-posture/fleet-client.ts';
 import { createPostureCache, createPostureMetrics } from './pipeline/gather-posture/posture-cache.ts';
@@ -65,6 +66,7 @@ export function buildRuntime(config: GatewayConfig, deps: RuntimeDeps, previous?
     loginSealer: keepSession ? previous.loginSealer : createSealer({ secrets: config.session.secrets, purpose: 'login' }),
     forwarders: buildForwarders(config, previous),
     trustedProxies: createTrustedProxies(config.trustedProxies),
+    headerFilter: createHeaderFilter({ stripHeaders: config.stripHeaders, certificateHeader: config.deviceIdentity.certificateHeader }),
   };
 }
 

@@ -251,6 +251,13 @@ export const configSchema = z.strictObject({
   listeners: z.array(listenerSchema).min(1),
   /** Addresses or CIDR ranges whose X-Forwarded-* headers are believed. Default: none. */
   trustedProxies: z.array(z.string().min(1)).default([]),
+  /**
+   * Inbound headers never forwarded to any upstream, on top of the built-in list; compared in every
+   * spelling a backend could fold into the same name. A trailing "*" makes an entry a prefix.
+   */
+  stripHeaders: z
+    .array(z.string().regex(/^(?=[^*]*[A-Za-z0-9])[!#$%&'+\-.^_`|~0-9A-Za-z]+\*?$/, 'must be a header name (a trailing "*" makes it a prefix)'))
+    .default([]),
   oidc: oidcSchema,
   session: sessionSchema,
   routes: z.array(routeSchema).min(1),

@@ -9,6 +9,7 @@ import type { OidcClient } from './identify-user/oidc-client.ts';
 import type { SessionCookie, Session } from './identify-user/session-cookie.ts';
 import type { Sealer } from './identify-user/create-sealer.ts';
 import type { Forwarder } from './act/create-forwarder.ts';
+import type { HeaderFilter } from './act/header-filter.ts';
 import type { Decision } from './decide/decide.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PostureResult } from './gather-posture/gather-posture.ts';
@@ -33,6 +34,8 @@ export interface Runtime {
   readonly loginSealer: Sealer;
   readonly forwarders: ReadonlyMap<string, Forwarder>;
   readonly trustedProxies: TrustedProxies;
+  /** Inbound headers never forwarded (protected names, stripHeaders), folded once per config. */
+  readonly headerFilter: HeaderFilter;
   readonly log: Logger;
   readonly now: () => number;
   readonly csrf: Csrf;

@@ -48,7 +48,7 @@ function prepareForward(ctx: RequestContext): void {
     device: deviceFacts(ctx),
     grant: ctx.grant,
     ownCookies: [runtime.sessions.name, loginCookieName(ctx)],
-    certificateHeader: runtime.config.deviceIdentity.certificateHeader,
+    filter: runtime.headerFilter,
   });
 }
 

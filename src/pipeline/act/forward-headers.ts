@@ -1,31 +1,13 @@
-// Rewrites the headers an upstream receives: inbound copies of every header the gateway sets are
-// removed in any spelling a backend could fold into the same name (case, "_" for "-"), the gateway's
-// cookies are dropped, and identity and X-Forwarded-* are set by the gateway alone.
+// Rewrites the headers an upstream receives: inbound copies of every header the gateway sets, or that
+// any common gateway uses for identity or client facts, are removed in every spelling a backend could
+// fold into the same name (header-filter.ts), the gateway's cookies are dropped, and identity and
+// X-Forwarded-* are set by the gateway alone.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Session } from '../identify-user/session-cookie.ts';
+import type { HeaderFilter } from './header-filter.ts';
 
-/**
- * Header names (canonical, lower-case, "-") that only the gateway may set, plus client-IP and path
- * override headers some frameworks believe (IIS/Symfony X-Original-URL would get around path rules).
- */
-const GATEWAY_HEADERS = new Set([
-  'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix',
-  'x-real-ip', 'x-request-id', 'x-original-url', 'x-rewrite-url', 'true-client-ip', 'x-client-ip', 'cf-connecting-ip',
-]);
 /** Connection options that may pass; any other token names a header to drop (RFC 9110 §7.6.1). */
 const CONNECTION_OPTIONS = new Set(['keep-alive', 'close', 'upgrade']);
-const GATEWAY_PREFIX = 'x-trustgate-';
-
-function canonicalName(name: string): string {
-  // Node already lower-cases incoming header names; only "_" needs folding, and it is rare.
-  const lower = name.toLowerCase();
-  return lower.includes('_') ? lower.replace(/_/g, '-') : lower;
-}
-
-export function isGatewayHeader(name: string): boolean {
-  const canonical = canonicalName(name);
-  return canonical.startsWith(GATEWAY_PREFIX) || GATEWAY_HEADERS.has(canonical);
-}
 
 export interface ForwardFacts {
   requestId: string;
@@ -43,17 +25,16 @@ export interface ForwardFacts {
   /** Cookie names that belong to the gateway and never reach the upstream. */
   ownCookies: readonly string[];
   /**
-   * deviceIdentity.certificateHeader (lower-case): consumed by the gateway, so always dropped — a forged
-   * one from an untrusted client and a real one from a trusted proxy alike.
+   * What to strip, built once per config: the protected names, stripHeaders and the device-certificate
+   * header (consumed by the gateway, so dropped whether forged or from a trusted proxy).
    */
-  certificateHeader: string;
+  filter: HeaderFilter;
 }
 
 export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts): void {
   stripConnectionListed(headers);
-  const certificateHeader = canonicalName(facts.certificateHeader);
   for (const name of Object.keys(headers)) {
-    if (isGatewayHeader(name) || canonicalName(name) === certificateHeader) delete headers[name];
+    if (facts.filter.strips(name)) delete headers[name];
   }
   const cookie = stripCookies(headers.cookie, facts.ownCookies);
   if (cookie) headers.cookie = cookie;
