@@ -270,6 +270,13 @@ describe('cross-checks', () => {
     expect(config.trustedProxies).toHaveLength(4);
   });
 
+  test('stripHeaders takes header names and prefixes; anything that could match everything or is no name is refused', () => {
+    const problems = problemsOf(withChanges({ top: { stripHeaders: ['X-Employee-Id', '*', 'X-*-Y', 'has space', '-*', 'X_Internal.*', ''] } }));
+    expect(paths(problems)).toEqual(['stripHeaders[1]', 'stripHeaders[2]', 'stripHeaders[3]', 'stripHeaders[4]', 'stripHeaders[6]']);
+    expect(parseConfigText(withChanges({ top: { stripHeaders: ['X-Employee-Id', 'X_Internal.*'] } }), 't', {}).stripHeaders).toEqual(['X-Employee-Id', 'X_Internal.*']);
+    expect(parseConfigText(withChanges({}), 't', {}).stripHeaders).toEqual([]);
+  });
+
   test('a plain-http issuer outside loopback is refused unless allowInsecureIssuer is set', () => {
     expect(problemsOf(withChanges({ oidc: { issuer: 'http://idp.example.com' } }))).toEqual([
       { path: 'oidc.issuer', message: expect.stringMatching(/plain-http issuer/) },

@@ -2,7 +2,9 @@
 // gateway's cookies stay with the gateway; X-Forwarded-For is believed only from trusted proxies.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { EchoResponse } from '../../src/dev/demo-app.ts';
+import { PROTECTED_HEADERS, foldHeaderName } from '../../src/pipeline/act/header-filter.ts';
 import { BrowserClient, signIn } from '../support/browser-client.ts';
+import { CASES, SEPARATORS, concreteName, mixedSpellings, withSeparator } from '../support/header-spellings.ts';
 import { rawRequest } from '../support/raw-request.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
 
@@ -48,12 +50,30 @@ async function signedInCookie(stack: Stack, user: string): Promise<string> {
   return `trustgate_session=${value ?? ''}`;
 }
 
+/** Every protected name (and the configured stripHeaders and certificate header), one concrete name each. */
+const STRIPPED = [...PROTECTED_HEADERS, 'X-Company-Role', 'X-Internal-*', 'X-Client-Cert'].map(concreteName);
+/** Headers that only look alike: they must arrive untouched. */
+const UNRELATED: [string, string][] = [
+  ['Remote-Addr-Info', 'kept-1'], ['X-Custom', 'kept-2'], ['Accept-Language', 'kept-3'], ['X-Requested-With', 'kept-4'],
+  ['X-Trust', 'kept-5'], ['Remote-Users', 'kept-6'], ['X-Company', 'kept-7'], ['X-Real', 'kept-8'], ['X-WebAuthn-Challenge', 'kept-9'],
+];
+/** What the gateway itself sets, folded: the upstream gets exactly one copy each, with the gateway's value. */
+const GATEWAY_SET = new Set(['xtrustgateuser', 'xtrustgateemail', 'xtrustgategroups', 'xforwardedfor', 'xforwardedproto', 'xforwardedhost', 'xrequestid']);
+
+/** Each separator and case, and the mixed spellings, as one request's worth of forged headers each. */
+const SPELLING_TABLE: [string, (name: string) => string][] = [
+  ...SEPARATORS.flatMap((separator) =>
+    Object.entries(CASES).map(([caseName, variant]): [string, (name: string) => string] => [`separator ${JSON.stringify(separator)}, ${caseName}`, (name) => variant(withSeparator(name, separator))]),
+  ),
+  ...[0, 1, 2, 3, 4].map((i): [string, (name: string) => string] => [`mixed spelling ${i}`, (name) => mixedSpellings(name)[i] ?? `${name}_`]),
+];
+
 describe('header spoofing', () => {
   let stack: Stack;
   let session: string;
 
   beforeAll(async () => {
-    stack = await startStack({ route: { public: ['/public', '/echo/open'] } });
+    stack = await startStack({ route: { public: ['/public', '/echo/open'] }, stripHeaders: ['X-Company-Role', 'X-Internal-*'] });
     session = await signedInCookie(stack, 'alice');
   });
   afterAll(() => stack.close());
@@ -90,6 +110,17 @@ describe('header spoofing', () => {
 
     const everything = JSON.stringify(seen.rawHeaders);
     for (const forged of ['admin"', 'root', 'evil', '6.6.6.', 'spoof', 'https']) expect(everything).not.toContain(forged);
+  });
+
+  test.each(SPELLING_TABLE)('no protected header reaches the upstream when spelled with %s', async (_label, spell) => {
+    const forged = STRIPPED.map((name, i): [string, string] => [spell(name), `forged-${i}`]);
+    const seen = await echo('/echo/spellings', [['Cookie', session], ...forged, ...UNRELATED]);
+    expect(JSON.stringify(seen.rawHeaders)).not.toContain('forged-');
+    for (const [name, value] of UNRELATED) expect(rawValues(seen, name.toLowerCase())).toEqual([value]);
+    const received = rawNames(seen).map(foldHeaderName);
+    expect(received.filter((n) => GATEWAY_SET.has(n)).sort()).toEqual([...GATEWAY_SET].sort());
+    expect(seen.headers['x-trustgate-user']).toBe('alice');
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
   });
 
   test('headers named in Connection are dropped, so a proxy behind the gateway cannot be told to delete identity', async () => {

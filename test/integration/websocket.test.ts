@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { BrowserClient, signIn } from '../support/browser-client.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
+import { PROTECTED_HEADERS } from '../../src/pipeline/act/header-filter.ts';
+import { SEPARATORS, concreteName, withSeparator } from '../support/header-spellings.ts';
 
 interface Hello {
   type: string;
@@ -87,6 +89,19 @@ describe('websockets', () => {
     expect(outcome.hello.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(outcome.hello.headers).not.toHaveProperty('x_trustgate_groups');
   });
+
+  test.each(SEPARATORS.map((separator) => [JSON.stringify(separator), separator]))(
+    'an upgrade strips every protected header spelled with separator %s, as plain requests do',
+    async (_label, separator) => {
+      const forged = Object.fromEntries(PROTECTED_HEADERS.map((name, i) => [withSeparator(concreteName(name), separator).toUpperCase(), `forged-${i}`]));
+      const outcome = await connect(`${wsUrl}/ws`, { cookie: alice, ...forged, 'x-custom': 'kept' });
+      if (outcome.kind !== 'open') throw new Error(`upgrade refused with ${outcome.status}`);
+      outcome.socket.close();
+      expect(JSON.stringify(outcome.hello.headers)).not.toContain('forged-');
+      expect(outcome.hello.headers['x-custom']).toBe('kept');
+      expect(outcome.hello.headers['x-trustgate-user']).toBe('alice');
+    },
+  );
 
   test('an anonymous upgrade is refused with 401', async () => {
     const outcome = await connect(`${wsUrl}/ws`);

@@ -27,6 +27,8 @@ export interface StackOptions {
   session?: Record<string, unknown>;
   oidc?: Record<string, unknown>;
   trustedProxies?: string[];
+  /** The top-level stripHeaders list. */
+  stripHeaders?: string[];
   idp?: DevIdpOptions;
   now?: () => number;
   /** Start without the IdP's client registered (simulates an IdP that is not answering yet). */
@@ -114,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.admin ? { admin: options.admin } : {}),
     ...(resultLog ? { trust: { source: { kind: 'result-log', file: resultLog }, ...options.trust?.config } } : {}),
     trustedProxies: options.trustedProxies ?? [],
+    ...(options.stripHeaders ? { stripHeaders: options.stripHeaders } : {}),
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
     session: { secrets: [TEST_SECRET], ...options.session },
     routes,
