@@ -13,6 +13,7 @@ import type { GatewayConfig, ListenerConfig } from './config/schema.ts';
 import { clientView } from './http/client-address.ts';
 import { buildRuntime, disposeRuntime } from './build-runtime.ts';
 import { isLoopbackHost } from './http/loopback.ts';
+import { answerClientError, refuseConnect } from './http/answer-client-error.ts';
 import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
 import type { ResultsSource } from './pipeline/gather-posture/results-source.ts';
@@ -107,7 +108,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       await runtime.breakGlass?.ready();
       const bound: BoundListener[] = [];
       for (const [index, listener] of config.listeners.entries()) {
-        const server = createListenerServer(listener, track);
+        const server = createListenerServer(listener, track, log);
         servers.push(server);
         const port = await listen(server, listener.port, listener.address);
         const scheme = listener.tls ? 'https' : 'http';
@@ -138,13 +139,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   return gateway;
 }
 
-function createListenerServer(listener: ListenerConfig, track: { enter(): Runtime; leave(used: Runtime): void }): http.Server {
+function createListenerServer(listener: ListenerConfig, track: { enter(): Runtime; leave(used: Runtime): void }, log: Logger): http.Server {
   const info: ListenerInfo = {
     protocol: listener.tls ? 'https' : 'http',
     secureCookies: Boolean(listener.tls) || !isLoopbackHost(listener.address),
   };
+  // Host is checked by check-framing.ts, which answers with a request id (Node's own check would not).
   const server = listener.tls
     ? https.createServer({
+        requireHostHeader: false,
         cert: readFileSync(listener.tls.certFile),
         key: readFileSync(listener.tls.keyFile),
         ...(listener.tls.clientCaFile ? { ca: readFileSync(listener.tls.clientCaFile) } : {}),
@@ -152,7 +155,7 @@ function createListenerServer(listener: ListenerConfig, track: { enter(): Runtim
         // Unverified certificates are treated as absent by identify-device, not refused at the handshake.
         rejectUnauthorized: false,
       })
-    : http.createServer();
+    : http.createServer({ requireHostHeader: false });
   server.on('request', (req, res) => {
     const used = track.enter();
     const ctx = createContext(used, info, req, res);
@@ -171,10 +174,8 @@ function createListenerServer(listener: ListenerConfig, track: { enter(): Runtim
       track.leave(used);
     });
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, log));
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket, log));
   return server;
 }
 

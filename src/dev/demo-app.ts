@@ -15,6 +15,8 @@ export interface DemoAppOptions {
 export interface DemoApp {
   url: string;
   port: number;
+  /** The latest requests and upgrades it received ("METHOD target"), oldest first, so tests can tell what got through. */
+  received(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export interface EchoResponse {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_RECEIVED = 200;
 const MAX_SLOW_MS = 60_000;
 
 
@@ -164,7 +167,14 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
     });
   });
 
+  const received: string[] = [];
+  const note = (req: IncomingMessage): void => {
+    received.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    if (received.length > MAX_RECEIVED) received.shift();
+  };
+
   const server = createServer((req, res) => {
+    note(req);
     handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'demo app error');
       else res.destroy();
@@ -172,6 +182,7 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
   });
 
   server.on('upgrade', (req, socket, head) => {
+    note(req);
     const path = new URL(req.url ?? '/', 'http://demo.invalid').pathname;
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -186,6 +197,7 @@ export async function startDemoApp(options: DemoAppOptions = {}): Promise<DemoAp
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    received: () => [...received],
     close() {
       // Upgraded sockets are no longer tracked by the http server, so end them here.
       for (const ws of wss.clients) ws.terminate();

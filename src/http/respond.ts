@@ -89,7 +89,7 @@ export function sendError(ctx: RequestContext, thrown: unknown, actions: ErrorAc
     sendJson(ctx, error.status, { error: error.code, title: error.title, message: shown, ...safeDetails(error) });
     return;
   }
-  sendPage(ctx, error.status, 'error', { status: error.status, title: error.title, message: shown, actions });
+  sendPage(ctx, error.status, 'error', { status: error.status, title: error.title, message: shown, actions, reason: safeDetails(error).reason });
 }
 
 /** A fresh sign-in that comes back to this page (to the start page after a form POST). */

@@ -1,8 +1,10 @@
 // The pipeline, in order: normalise the path → internal route or matched route → identify the user →
 // identify the device → gather posture → decide → act. Only `act` (and the error path) answers.
 import type { Duplex } from 'node:stream';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, toGatewayError } from '../errors.ts';
+import { checkFraming } from '../http/check-framing.ts';
 import { normalizeTarget } from '../http/normalize-path.ts';
+import { writeRawError } from '../http/raw-error.ts';
 import { sendError } from '../http/respond.ts';
 import { handleInternal, INTERNAL_PREFIX } from '../http/internal-routes.ts';
 import type { RequestContext } from './request-context.ts';
@@ -11,7 +13,7 @@ import { act, forwardUpgrade } from './act/act.ts';
 
 export async function handleRequest(ctx: RequestContext): Promise<void> {
   try {
-    ctx.target = normalizeTarget(ctx.req.url ?? '');
+    ctx.target = normalizeTarget(checkFraming(ctx.req, ctx.res));
     if (ctx.target.path === INTERNAL_PREFIX.slice(0, -1) || ctx.target.path.startsWith(INTERNAL_PREFIX)) {
       await handleInternal(ctx);
       return;
@@ -26,7 +28,7 @@ export async function handleRequest(ctx: RequestContext): Promise<void> {
 /** WebSocket upgrades pass the same stages; the answer is the upstream's 101 or a bare HTTP error. */
 export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
   try {
-    ctx.target = normalizeTarget(ctx.req.url ?? '');
+    ctx.target = normalizeTarget(checkFraming(ctx.req, undefined, 'upgrade'));
     const decision = await evaluate(ctx, { canSetCookie: false });
     if (!ctx.route?.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');
     if (decision.verdict === 'authenticate') throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in first.');
@@ -35,6 +37,7 @@ export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: B
   } catch (error) {
     const status = error instanceof GatewayError ? error.status : 500;
     if (status >= 500) ctx.runtime.log.error({ requestId: ctx.id, err: error }, 'upgrade failed');
-    socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\nX-Request-Id: ${ctx.id}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refused = toGatewayError(error);
+    writeRawError(socket, { status, code: refused.code, requestId: ctx.id, message: refused.expose ? refused.message : 'The upgrade failed.', reason: refused.details?.reason as string | undefined });
   }
 }

@@ -109,11 +109,11 @@ describe('request paths', () => {
     expect(JSON.parse(json.body)).toMatchObject({ error: 'TG_ERR_NO_ROUTE' });
   });
 
-  test('a Host whose "port" is not a number is not the route host', async () => {
+  test('a Host whose "port" is not a number is not the route host (refused as no host at all)', async () => {
     for (const host of [`127.0.0.1:${stack.port}@evil.example`, '127.0.0.1:evil.example', '127.0.0.1:']) {
       const response = await rawRequest(stack.url, '/echo/x', { headers: [['Host', host], ['Cookie', cookie], ['Accept', 'application/json']] });
-      expect(response.status, host).toBe(404);
-      expect(JSON.parse(response.body), host).toMatchObject({ error: 'TG_ERR_NO_ROUTE' });
+      expect(response.status, host).toBe(400);
+      expect(JSON.parse(response.body), host).toMatchObject({ error: 'TG_ERR_BAD_REQUEST', reason: 'invalid-host' });
     }
   });
 

@@ -55,3 +55,41 @@ export function socketRequest(baseUrl: string, head: string): Promise<string> {
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
   });
 }
+
+export interface ByteResponse {
+  /** Everything the server sent, as latin1 text. */
+  text: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** False when the server kept the socket open past `timeoutMs` without closing it. */
+  closedByServer: boolean;
+}
+
+/** Writes `bytes` exactly as given on a bare socket and collects the answer until the server closes. */
+export function sendBytes(baseUrl: string, bytes: string, timeoutMs = 5_000): Promise<ByteResponse> {
+  const base = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname, () => socket.write(bytes, 'latin1'));
+    const chunks: Buffer[] = [];
+    let closedByServer = true;
+    const timer = setTimeout(() => {
+      closedByServer = false;
+      socket.destroy();
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const split = text.indexOf('\r\n\r\n');
+      const [statusLine = '', ...lines] = (split === -1 ? text : text.slice(0, split)).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ text, status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, body: split === -1 ? '' : text.slice(split + 4), closedByServer });
+    });
+  });
+}
