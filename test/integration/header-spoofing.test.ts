@@ -135,6 +135,13 @@ describe('header spoofing', () => {
     expect(rawValues(seen, 'connection').join(',')).not.toMatch(/trustgate|forwarded/i);
   });
 
+  test('a request that is not an upgrade passes no Upgrade or HTTP2-Settings header on (no h2c switch behind the gateway)', async () => {
+    const seen = await echo('/echo/h2c', [['Cookie', session], ['Upgrade', 'h2c'], ['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA'], ['Connection', 'HTTP2-Settings']]);
+    expect(seen.headers['x-trustgate-user']).toBe('alice');
+    expect(rawValues(seen, 'upgrade')).toEqual([]);
+    expect(rawValues(seen, 'http2-settings')).toEqual([]);
+  });
+
   test('path-override and client-IP headers some frameworks trust are removed', async () => {
     const seen = await echo('/echo/overrides', [
       ['Cookie', session],

@@ -55,17 +55,28 @@ export function rewriteHeaders(headers: IncomingHttpHeaders, facts: ForwardFacts
   }
 }
 
-/** A client could list our identity headers in Connection so that a proxy behind us deletes them. */
+/**
+ * A client could list our identity headers in Connection so that a proxy behind us deletes them. And a
+ * request that is not an upgrade carries no Upgrade header on: an upstream that switched to h2c on it
+ * would take HTTP/2 requests past every path rule.
+ */
 function stripConnectionListed(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
-  if (!connection || connection === 'keep-alive' || connection === 'close') return;
-  const kept: string[] = [];
-  for (const token of connection.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) {
-    if (CONNECTION_OPTIONS.has(token)) kept.push(token);
-    else delete headers[token];
+  let upgrading = false;
+  if (connection && connection !== 'keep-alive' && connection !== 'close') {
+    const kept: string[] = [];
+    for (const token of connection.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) {
+      if (CONNECTION_OPTIONS.has(token)) kept.push(token);
+      else delete headers[token];
+    }
+    upgrading = kept.includes('upgrade');
+    if (kept.length > 0) headers.connection = kept.join(', ');
+    else delete headers.connection;
   }
-  if (kept.length > 0) headers.connection = kept.join(', ');
-  else delete headers.connection;
+  if (!upgrading) {
+    delete headers.upgrade;
+    delete headers['http2-settings'];
+  }
 }
 
 function stripCookies(header: string | undefined, own: readonly string[]): string | undefined {
