@@ -88,11 +88,62 @@ describe('normalizeTarget', () => {
     ['Tomcat path parameter on dot-dot', '/public/..;/secret'],
     ['encoded path parameter on dot-dot', '/public/%2e%2e;x/secret'],
     ['path parameter on a single dot', '/a/.;x/b'],
+    // Path parameters anywhere (Tomcat, Jetty, Spring strip ";…" from each segment).
+    ['path parameter after a public segment', '/public;x/../admin'],
+    ['session id path parameter', '/admin;jsessionid=1'],
+    ['path parameter inside a prefix segment', '/adm;x/in'],
+    ['empty path parameter', '/admin;'],
+    ['path parameter on the last segment of a deeper path', '/app/x;y'],
+    ['encoded path parameter', '/admin%3Bx'],
+    ['encoded path parameter, lower case', '/admin%3bx'],
+    ['encoded path parameter on dot-dot, lower case', '/public/..%3b/admin'],
+    ['path parameter on the root segment', '/;x/admin'],
+    // Trailing dots and spaces (IIS and Windows drop them).
+    ['trailing dot', '/admin.'],
+    ['trailing dots', '/admin..'],
+    ['trailing dot before a slash', '/admin./x'],
+    ['encoded trailing dot', '/admin%2e'],
+    ['encoded trailing dot, upper case', '/admin%2E/x'],
+    ['three dots', '/.../admin'],
+    ['encoded trailing space', '/admin%20'],
+    ['encoded trailing space before a slash', '/admin%20/x'],
+    ['encoded trailing tab', '/admin%09'],
+    ['dot then space', '/admin.%20'],
+    ['space then dot', '/admin%20.'],
+    ['trailing dot in the fast path', '/a/b./c'],
+    // Unicode look-alikes that NFKC-normalising frameworks fold to ASCII.
+    ['fullwidth slash', '/public%EF%BC%8Fadmin'],
+    ['fullwidth dots', '/public/%EF%BC%8E%EF%BC%8E/admin'],
+    ['fullwidth letters', '/%EF%BC%A1%EF%BC%A4%EF%BC%AD%EF%BC%A9%EF%BC%AE'],
+    ['Kelvin sign', '/%E2%84%AAey'],
+    ['ligature', '/%EF%AC%81le'],
+    ['non-breaking space at the end', '/admin%C2%A0'],
+    ['decomposed accent (not NFC)', '/cafe%CC%81'],
+    ['overlong UTF-8 for "/"', '/public%C0%AFadmin'],
+    ['overlong UTF-8 for "a"', '/%C1%A1dmin'],
+    ['IIS %u encoding', '/%u0061dmin'],
+    // Windows file-name aliases.
+    ['NTFS stream name', '/admin::$DATA'],
+    ['encoded NTFS stream name', '/admin::%24DATA'],
+    ['8.3 short name', '/ADMINI~1'],
+    ['8.3 short name with extension', '/app/SECRET~1.TXT'],
   ])('rejects %s with TG_ERR_BAD_PATH', (_name, target) => {
     const error = rejection(target);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error?.code).toBe('TG_ERR_BAD_PATH');
     expect(error?.status).toBe(400);
+  });
+
+  test('";" and trailing dots are fine in the query, and a dot inside a segment is fine in the path', () => {
+    expect(normalizeTarget('/a?x=1;y=2.')).toMatchObject({ path: '/a', forwardTarget: '/a?x=1;y=2.' });
+    expect(normalizeTarget('/a/file.txt')).toMatchObject({ path: '/a/file.txt', forwardTarget: '/a/file.txt' });
+    expect(normalizeTarget('/a/.well-known/x')).toMatchObject({ path: '/a/.well-known/x' });
+    expect(normalizeTarget('/%7Euser/~1x')).toMatchObject({ path: '/~user/~1x' });
+  });
+
+  test('the reason says what was refused', () => {
+    expect(rejection('/admin;x')?.details).toEqual({ reason: '";" (path parameters) in the path' });
+    expect(rejection('/admin%2e')?.details).toEqual({ reason: 'a path segment ends in "." or a space' });
   });
 
   test('an invalid percent-encoding in the query is refused too', () => {

@@ -1,7 +1,9 @@
 // Turns a request target into the one canonical path that routing decides on and the proxy forwards:
 // decode once, resolve "." and "..", collapse "//", re-encode. Input whose meaning a backend might read
-// differently (encoded "/", "\", NUL, control characters, bad percent-encoding, ".." above the root) is
-// rejected instead of guessed at.
+// differently is rejected instead of guessed at: encoded "/", "\", NUL, control characters, bad
+// percent-encoding, ".." above the root, path parameters (";", which Tomcat/Spring/Jetty strip), segments
+// ending in "." or a space (which IIS/Windows drop), characters Unicode normalisation changes (fullwidth
+// "／", "．", "Ａ" that NFKC-normalising frameworks fold to ASCII), NTFS stream names and 8.3 short names.
 import { GatewayError } from '../errors.ts';
 
 export interface NormalizedTarget {
@@ -13,13 +15,15 @@ export interface NormalizedTarget {
 }
 
 // Characters a path segment may carry unencoded (RFC 3986 pchar minus '%').
-const SEGMENT_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
+// ";" is never in a forwarded path: it is refused (path parameters).
+const SEGMENT_SAFE = /[A-Za-z0-9\-._~!$&'()*+,=:@]/;
 
-// Already canonical: only unreserved/sub-delim path characters, no "%", no empty or dot segments.
-const CANONICAL = /^(?=\/)(?:\/(?!\.\.?(?:[/?;]|$))[A-Za-z0-9\-._~!$&'()*+,;=:@]+)*\/?(?:\?[^%\x00-\x20\x7f]*)?$/;
+// Already canonical: only unreserved/sub-delim path characters (no ";"), no "%", no empty segments and
+// no segment ending in "." (so no dot segments either); other segments go through the full checks below.
+const CANONICAL = /^(?=\/)(?:\/[A-Za-z0-9\-._~!$&'()*+,=:@]*[A-Za-z0-9\-_~!$&'()*+,=:@])*\/?(?:\?[^%\x00-\x20\x7f]*)?$/;
 
 export function normalizeTarget(rawTarget: string): NormalizedTarget {
-  if (CANONICAL.test(rawTarget)) {
+  if (CANONICAL.test(rawTarget) && !/~\d|::\$/.test(rawTarget)) {
     // The common case: decoding and re-encoding would give the same text back.
     const queryAt = rawTarget.indexOf('?');
     return queryAt === -1
@@ -40,8 +44,7 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
   parts.forEach((rawSegment, index) => {
     const segment = decodeSegment(rawSegment);
     if (/[\x00-\x1f\x7f]/.test(segment)) throw bad('encoded control characters in the path');
-    // Tomcat/Spring read "..;x" as ".." (path parameters): a backend would resolve what we did not.
-    if (/^\.\.?;/.test(segment)) throw bad('path parameters on a dot segment');
+    checkSegment(segment);
     if (segment === '' || segment === '.') {
       // "//" collapses and "." disappears; a trailing empty segment keeps the trailing slash.
       if (index === parts.length - 1 && index > 0) segments.push('');
@@ -58,6 +61,22 @@ export function normalizeTarget(rawTarget: string): NormalizedTarget {
   const path = `/${segments.join('/')}`.replace(/\/{2,}/g, '/');
   const encoded = path.split('/').map(encodeSegment).join('/');
   return { path, forwardTarget: `${encoded}${query}`, query };
+}
+
+/**
+ * Refuses a (decoded) segment that common backends read as a different segment: each of these would let
+ * "/admin" be spelled so that routing sees another path than the backend serves.
+ */
+function checkSegment(segment: string): void {
+  // Tomcat/Spring/Jetty strip ";params" from every segment ("/admin;x" is "/admin", "..;/" is "../").
+  if (segment.includes(';')) throw bad('";" (path parameters) in the path');
+  // IIS and Windows file systems drop trailing dots and spaces ("/admin." and "/admin%20" are "/admin").
+  if (segment !== '.' && segment !== '..' && /[. ]$/.test(segment)) throw bad('a path segment ends in "." or a space');
+  // Frameworks that NFKC-normalise read fullwidth "／．Ａ", ligatures or "K" (Kelvin) as their ASCII look-alikes.
+  if (segment.normalize('NFKC') !== segment) throw bad('characters that Unicode normalisation would change');
+  // NTFS alternate data streams ("admin::$DATA") and 8.3 short names ("ADMINI~1") name another file.
+  if (/::\$/.test(segment)) throw bad('an NTFS stream name in the path');
+  if (/^[^~]{1,6}~\d+(?:\.|$)/.test(segment)) throw bad('an 8.3 short file name in the path');
 }
 
 function decodeSegment(segment: string): string {

@@ -16,12 +16,15 @@ import { applyGrant } from '../break-glass/check-grant.ts';
 export async function evaluate(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<Decision> {
   const { routes, now } = ctx.runtime;
   const path = ctx.target?.path ?? '/';
-  const route = routes.match(ctx.host, path);
-  if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${ctx.host}${path}.`);
+  const choice = routes.choose(ctx.host, path);
+  if (choice.kind === 'ambiguous') {
+    throw new GatewayError('TG_ERR_BAD_PATH', `Bad request path: ${choice.reason}.`, { details: { reason: choice.reason } });
+  }
+  if (choice.kind === 'none') throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${ctx.host}${path}.`);
+  const { route, publicPath } = choice;
   ctx.route = route;
   const user = await identifyUser(ctx, options);
   ctx.session = user.session;
-  const publicPath = routes.isPublicPath(route, path);
   const device = publicPath ? ({ kind: 'not-required' } as const) : await identifyDevice(ctx);
   ctx.device = device;
   const posture = await gatherPosture(ctx, device);

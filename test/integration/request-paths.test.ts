@@ -133,3 +133,143 @@ describe('request paths', () => {
     }
   });
 });
+
+// A layout where a wrong match is a bypass: "/" is public, "/admin" and "/app" are protected, and "/app"
+// holds a public path ("/app/public") and a public route ("/app/docs"). dave is allowed on none of the
+// protected routes, alice on all of them.
+describe('path spellings that could reach a looser route', () => {
+  let stack: Stack;
+  let alice: string;
+  let dave: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      routes: (upstream) => [
+        { name: 'site', host: '127.0.0.1', upstream, allowAnyAuthenticatedUser: true, public: ['/'] },
+        { name: 'admin', host: '127.0.0.1', pathPrefix: '/admin', upstream, allowedGroups: ['trustgate-admins'] },
+        { name: 'app', host: '127.0.0.1', pathPrefix: '/app', upstream, allowedGroups: ['trustgate-admins'], public: ['/app/public'] },
+        { name: 'app-docs', host: '127.0.0.1', pathPrefix: '/app/docs', upstream, allowAnyAuthenticatedUser: true, public: ['/app/docs'] },
+      ],
+    });
+    const cookieOf = async (user: string): Promise<string> => {
+      const client = new BrowserClient();
+      await signIn(client, `${stack.url}/app/`, user);
+      return `trustgate_session=${client.cookie('trustgate_session')?.value ?? ''}`;
+    };
+    alice = await cookieOf('alice');
+    dave = await cookieOf('dave');
+  });
+  afterAll(() => stack.close());
+
+  const REFUSED = 'refused';
+  type Expected = typeof REFUSED | { route: string; path: string };
+  const spellings: [string, Expected][] = [
+    // Letter case of a stricter prefix (IIS, case-insensitive file systems and frameworks serve it as /admin).
+    ['/ADMIN', REFUSED],
+    ['/Admin/users', REFUSED],
+    ['/aDmIn/', REFUSED],
+    ['/%41DMIN', REFUSED],
+    ['/adm%49n/x', REFUSED],
+    ['/adm%C4%B1n', REFUSED], // dotless ı upper-cases to I
+    ['/APP/public/../secret', REFUSED],
+    ['/app/PUBLIC/secret', REFUSED],
+    ['/app/Public', REFUSED],
+    ['/app/DOCS/secret', REFUSED],
+    ['/APP/docs', REFUSED],
+    // Path parameters, raw and encoded.
+    ['/admin;x', REFUSED],
+    ['/admin;jsessionid=1', REFUSED],
+    ['/adm;x/in', REFUSED],
+    ['/public;x/../admin', REFUSED],
+    ['/admin%3Bx', REFUSED],
+    ['/admin%3b', REFUSED],
+    ['/app/public;x/../secret', REFUSED],
+    ['/app/public/..;/secret', REFUSED],
+    ['/app/public/%2e%2e%3b/secret', REFUSED],
+    ['/app/docs;/../secret', REFUSED],
+    // Trailing dots and spaces, raw, encoded and mixed.
+    ['/admin.', REFUSED],
+    ['/admin..', REFUSED],
+    ['/admin./x', REFUSED],
+    ['/admin%2e', REFUSED],
+    ['/admin%2E/x', REFUSED],
+    ['/admin%20', REFUSED],
+    ['/admin%20/x', REFUSED],
+    ['/admin%09', REFUSED],
+    ['/ADMIN.', REFUSED],
+    ['/Admin%20.', REFUSED],
+    ['/app/public./../secret', REFUSED],
+    // Format suffixes (Rails "(.:format)", Spring suffix patterns serve /admin.json as /admin).
+    ['/admin.json', REFUSED],
+    ['/ADMIN.html', REFUSED],
+    ['/app/docs.json', REFUSED],
+    // Double encoding, read by backends that decode twice.
+    ['/%2561dmin', REFUSED],
+    ['/admin%252e', REFUSED],
+    ['/app/%2570ublic', REFUSED],
+    ['/app/public/%252e%252e/secret', REFUSED],
+    // Unicode look-alikes and overlong UTF-8.
+    ['/%EF%BC%A1DMIN', REFUSED],
+    ['/public%EF%BC%8F..%EF%BC%8Fadmin', REFUSED],
+    ['/app/public/%EF%BC%8E%EF%BC%8E/secret', REFUSED],
+    ['/%C0%AFadmin', REFUSED],
+    ['/%C1%A1dmin', REFUSED],
+    ['/%u0061dmin', REFUSED],
+    // Windows file-name aliases.
+    ['/admin::$DATA', REFUSED],
+    ['/ADMINI~1', REFUSED],
+    // Spellings that decode to exactly the stricter route: decided and forwarded as that path.
+    ['/%61dmin', { route: 'admin', path: '/admin' }],
+    ['/%61dmin/x', { route: 'admin', path: '/admin/x' }],
+    ['/public/../admin/x', { route: 'admin', path: '/admin/x' }],
+    ['//admin//x', { route: 'admin', path: '/admin/x' }],
+    ['/app/public/../secret', { route: 'app', path: '/app/secret' }],
+    ['/app/docs/../secret', { route: 'app', path: '/app/secret' }],
+    ['/app/%64ocs/../secret', { route: 'app', path: '/app/secret' }],
+    ['/admin/report.json', { route: 'admin', path: '/admin/report.json' }],
+  ];
+
+  async function ask(target: string, cookie?: string) {
+    return rawRequest(stack.url, target, { headers: [['Accept', 'application/json'], ...(cookie ? [['Cookie', cookie] as [string, string]] : [])] });
+  }
+
+  test.each(spellings)('%s: refused, or decided and forwarded as the stricter route', async (target, expected) => {
+    if (expected === REFUSED) {
+      for (const cookie of [undefined, dave, alice]) {
+        const response = await ask(target, cookie);
+        expect(response.status, response.body).toBe(400);
+        const body = JSON.parse(response.body) as Record<string, unknown>;
+        expect(body).toMatchObject({ error: 'TG_ERR_BAD_PATH', requestId: response.headers['x-request-id'] });
+        expect(body.reason).toEqual(expect.any(String));
+        expect(response.body).not.toContain('rawHeaders');
+      }
+      return;
+    }
+    const anonymous = await ask(target);
+    expect(anonymous.status, anonymous.body).toBe(401);
+    const outsider = await ask(target, dave);
+    expect(outsider.status, outsider.body).toBe(403);
+    expect(stack.decisions().at(-1)).toMatchObject({ route: expected.route, verdict: 'deny' });
+    const insider = await ask(target, alice);
+    expect(insider.status, insider.body).toBe(200);
+    expect((JSON.parse(insider.body) as EchoResponse).url).toBe(expected.path);
+    expect(stack.decisions().at(-1)).toMatchObject({ route: expected.route, verdict: 'allow' });
+  });
+
+  test('the looser routes still answer their own exact spellings', async () => {
+    for (const [target, route] of [['/', 'site'], ['/about.html', 'site'], ['/app/public/x', 'app'], ['/app/docs/guide', 'app-docs'], ['/administrator', 'site']] as const) {
+      const response = await ask(target);
+      expect(response.status, target).toBe(200);
+      expect((JSON.parse(response.body) as EchoResponse).url, target).toBe(target);
+      expect(stack.decisions().at(-1), target).toMatchObject({ route });
+    }
+  });
+
+  test('a refused spelling gets an HTML page with the reason and the request id', async () => {
+    const page = await rawRequest(stack.url, '/ADMIN', { headers: [['Accept', 'text/html']] });
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('Bad request path');
+    expect(page.body).toContain('letter case');
+    expect(page.body).toMatch(REQUEST_ID_IN_PAGE);
+  });
+});
