@@ -169,8 +169,8 @@ function createListenerServer(listener: ListenerConfig, track: { enter(): Runtim
     socket.on('error', () => socket.destroy());
     const used = track.enter();
     const ctx = createContext(used, info, req, undefined);
-    void handleUpgrade(ctx, socket, head).finally(() => {
-      logDecision(ctx, 101);
+    void handleUpgrade(ctx, socket, head).then((status) => {
+      logDecision(ctx, status);
       track.leave(used);
     });
   });

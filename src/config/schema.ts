@@ -137,6 +137,8 @@ const routeSchema = z.strictObject({
   /** Explicitly let every signed-in user in; without it a route needs at least one allow rule. */
   allowAnyAuthenticatedUser: z.boolean().default(false),
   websockets: z.boolean().default(false),
+  /** Origins besides the route's own (scheme://host[:port]) whose pages may open WebSockets to it. */
+  websocketOrigins: z.array(z.string().toLowerCase().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'an origin such as https://app.example.com (scheme, host, optional port; no path)')).default([]),
   preserveHost: z.boolean().default(false),
   /** Paths under the route that need no sign-in (prefixes on segment boundaries). */
   public: z.array(absolutePath).default([]),

@@ -10,11 +10,12 @@ import { handleInternal, INTERNAL_PREFIX } from '../http/internal-routes.ts';
 import type { RequestContext } from './request-context.ts';
 import { evaluate } from './evaluate-request.ts';
 import { act, forwardUpgrade } from './act/act.ts';
+import { checkWebSocketOrigin } from './check-websocket-origin.ts';
 
 export async function handleRequest(ctx: RequestContext): Promise<void> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, ctx.res));
-    if (ctx.target.path === INTERNAL_PREFIX.slice(0, -1) || ctx.target.path.startsWith(INTERNAL_PREFIX)) {
+    if (isInternalPath(ctx.target.path)) {
       await handleInternal(ctx);
       return;
     }
@@ -25,19 +26,33 @@ export async function handleRequest(ctx: RequestContext): Promise<void> {
   }
 }
 
-/** WebSocket upgrades pass the same stages; the answer is the upstream's 101 or a bare HTTP error. */
-export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
+/**
+ * WebSocket upgrades pass the same stages, plus the Origin check; the answer is the upstream's 101 or an
+ * HTTP error with the request id, written on the socket. Returns the status for the decision log.
+ */
+export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<number> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, undefined, 'upgrade'));
+    // The gateway's own endpoints are never proxied, and none of them speaks WebSocket.
+    if (isInternalPath(ctx.target.path)) {
+      throw new GatewayError('TG_ERR_BAD_REQUEST', "The gateway's own pages do not accept WebSocket connections.", { details: { reason: 'websocket-not-served' } });
+    }
     const decision = await evaluate(ctx, { canSetCookie: false });
     if (!ctx.route?.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');
+    checkWebSocketOrigin(ctx, ctx.route);
     if (decision.verdict === 'authenticate') throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in first.');
-    if (decision.verdict === 'deny') throw new GatewayError('TG_ERR_FORBIDDEN', 'Access denied.');
+    if (decision.verdict === 'deny') throw new GatewayError('TG_ERR_FORBIDDEN', 'Access denied.', { details: { reasons: decision.reasons } });
     forwardUpgrade(ctx, socket, head);
+    return 101;
   } catch (error) {
     const status = error instanceof GatewayError ? error.status : 500;
     if (status >= 500) ctx.runtime.log.error({ requestId: ctx.id, err: error }, 'upgrade failed');
     const refused = toGatewayError(error);
     writeRawError(socket, { status, code: refused.code, requestId: ctx.id, message: refused.expose ? refused.message : 'The upgrade failed.', reason: refused.details?.reason as string | undefined });
+    return status;
   }
+}
+
+function isInternalPath(path: string): boolean {
+  return path === INTERNAL_PREFIX.slice(0, -1) || path.startsWith(INTERNAL_PREFIX);
 }

@@ -1,5 +1,6 @@
 // WebSocket upgrades through the gateway: signed-in users reach the upstream with identity headers and
-// without the gateway's cookie; anonymous, unauthorised and websockets-off upgrades are refused.
+// without the gateway's cookie; anonymous, unauthorised and websockets-off upgrades are refused, so are
+// upgrades opened by a page of another origin (Cross-Site WebSocket Hijacking) and upgrades to /.trustgate/.
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -14,7 +15,7 @@ interface Hello {
   headers: Record<string, string>;
 }
 
-type Outcome = { kind: 'open'; socket: WebSocket; hello: Hello } | { kind: 'refused'; status: number; requestId: string | undefined };
+type Outcome = { kind: 'open'; socket: WebSocket; hello: Hello } | { kind: 'refused'; status: number; requestId: string | undefined; body: string };
 
 /** Connects and waits for the upstream's hello, or for the HTTP answer that refused the upgrade. */
 function connect(url: string, headers: Record<string, string> = {}): Promise<Outcome> {
@@ -23,9 +24,12 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<Out
     socket.once('message', (data: Buffer) => resolve({ kind: 'open', socket, hello: JSON.parse(data.toString('utf8')) as Hello }));
     socket.once('unexpected-response', (_req, res: IncomingMessage) => {
       const requestId = res.headers['x-request-id'];
-      resolve({ kind: 'refused', status: res.statusCode ?? 0, requestId: Array.isArray(requestId) ? requestId[0] : requestId });
-      res.resume();
-      socket.terminate();
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => {
+        resolve({ kind: 'refused', status: res.statusCode ?? 0, requestId: Array.isArray(requestId) ? requestId[0] : requestId, body: Buffer.concat(chunks).toString('utf8') });
+        socket.terminate();
+      });
     });
     socket.once('error', (error) => reject(error));
   });
@@ -51,7 +55,7 @@ describe('websockets', () => {
   beforeAll(async () => {
     stack = await startStack({
       routes: (upstream) => [
-        { name: 'app', host: '127.0.0.1', upstream, allowedGroups: ['engineering'], websockets: true },
+        { name: 'app', host: '127.0.0.1', upstream, allowedGroups: ['engineering'], websockets: true, websocketOrigins: ['https://allowed.example', 'http://other.example:8080'] },
         { name: 'no-ws', host: '127.0.0.1', pathPrefix: '/no-ws', upstream, allowedGroups: ['engineering'], websockets: false },
       ],
     });
@@ -129,4 +133,77 @@ describe('websockets', () => {
     const outcome = await connect(`${wsUrl}/ws%2F..`, { cookie: alice });
     expect(outcome).toMatchObject({ kind: 'refused', status: 400 });
   });
+
+  test("the page of the route's own origin may open a socket", async () => {
+    for (const origin of [stack.url, stack.url.toUpperCase()]) {
+      const outcome = await connect(`${wsUrl}/ws`, { cookie: alice, origin });
+      if (outcome.kind !== 'open') throw new Error(`${origin}: upgrade refused with ${outcome.status} ${outcome.body}`);
+      outcome.socket.close();
+      expect(outcome.hello.url).toBe('/ws');
+    }
+  });
+
+  test('a client that sends no Origin (not a browser) may open a socket', async () => {
+    const outcome = await connect(`${wsUrl}/ws`, { cookie: alice });
+    if (outcome.kind !== 'open') throw new Error(`upgrade refused with ${outcome.status}`);
+    outcome.socket.close();
+  });
+
+  test("origins in the route's websocketOrigins may open a socket", async () => {
+    for (const origin of ['https://allowed.example', 'https://allowed.example:443', 'http://other.example:8080']) {
+      const outcome = await connect(`${wsUrl}/ws`, { cookie: alice, origin });
+      if (outcome.kind !== 'open') throw new Error(`${origin}: upgrade refused with ${outcome.status} ${outcome.body}`);
+      outcome.socket.close();
+    }
+  });
+
+  const foreign = (port: number): string[] => [
+    'https://evil.example',
+    'null',
+    '',
+    `http://127.0.0.1:${port + 1}`,
+    'http://127.0.0.1',
+    `https://127.0.0.1:${port}`,
+    `http://localhost:${port}`,
+    `http://127.0.0.1:${port}.evil.example`,
+    `http://127.0.0.1:${port}/`,
+    `http://127.0.0.1:${port}/path`,
+    `http://user@127.0.0.1:${port}`,
+    `http://127.0.0.1:${port}, https://evil.example`,
+    `ws://127.0.0.1:${port}`,
+    `file://`,
+    'http://allowed.example',
+    'https://allowed.example:8443',
+    'https://sub.allowed.example',
+    'http://other.example',
+  ];
+
+  test('a page of any other origin is refused with 403 and a request id, signed in or not', async () => {
+    for (const origin of foreign(stack.port)) {
+      for (const cookie of [alice, undefined]) {
+        const outcome = await connect(`${wsUrl}/ws`, { origin, ...(cookie ? { cookie } : {}) });
+        expect(outcome, origin).toMatchObject({ kind: 'refused', status: 403 });
+        if (outcome.kind !== 'refused') continue;
+        expect(outcome.requestId, origin).toMatch(/^[0-9a-f-]{36}$/);
+        expect(JSON.parse(outcome.body), origin).toMatchObject({ error: 'TG_ERR_FORBIDDEN', reason: 'websocket-origin-mismatch', requestId: outcome.requestId });
+      }
+    }
+  });
+
+  test('the legacy Sec-WebSocket-Origin header is checked too', async () => {
+    const outcome = await connect(`${wsUrl}/ws`, { cookie: alice, 'sec-websocket-origin': 'https://evil.example' });
+    expect(outcome).toMatchObject({ kind: 'refused', status: 403 });
+  });
+
+  test.each(['/.trustgate/healthz', '/.trustgate/login', '/.trustgate/nope', '/.trustgate', '/.trustgate/', '/x/../.trustgate/admin', '/%2etrustgate/healthz', '//.trustgate//callback'])(
+    'an upgrade to %s is answered by the gateway, never proxied',
+    async (target) => {
+      const outcome = await connect(`${wsUrl}${target}`, { cookie: alice, origin: stack.url });
+      expect(outcome).toMatchObject({ kind: 'refused', status: 400 });
+      if (outcome.kind !== 'refused') return;
+      expect(outcome.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.parse(outcome.body)).toMatchObject({ error: 'TG_ERR_BAD_REQUEST', requestId: outcome.requestId });
+      expect(stack.decisions().at(-1)).toMatchObject({ status: 400 });
+    },
+  );
 });
