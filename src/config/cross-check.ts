@@ -27,6 +27,9 @@ function checkDeviceRules(config: GatewayConfig): ConfigProblem[] {
     if (!config.fleet) problems.push({ path: `routes[${i}].device`, message: 'device rules need the fleet section (url, apiToken)' });
     if (rule.mode === 'warn' && !rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'mode "warn" needs a deadline (ISO date-time)' });
     if (rule.mode !== 'warn' && rule.warnUntil) problems.push({ path: `routes[${i}].device.warnUntil`, message: 'only used with mode "warn"' });
+    if (rule.identifyBy === 'certificate' && !config.deviceIdentity.methods.some((m) => m !== 'email')) {
+      problems.push({ path: `routes[${i}].device.identifyBy`, message: '"certificate" needs deviceIdentity.methods to include certificate or header' });
+    }
   });
   config.routes.forEach((route, i) => {
     const glass = route.breakGlass;

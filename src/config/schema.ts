@@ -67,6 +67,11 @@ const sessionSchema = z.strictObject({
 const deviceRuleSchema = z.strictObject({
   /** With device mapping by email: must `all` of the user's devices comply, or `any` one? */
   match: z.enum(['all', 'any']).default('all'),
+  /**
+   * any: every method in deviceIdentity.methods counts; certificate: only a client certificate (mTLS or a
+   * trusted front proxy's header), never the email mapping — a stolen cookie cannot borrow the user's laptop.
+   */
+  identifyBy: z.enum(['any', 'certificate']).default('any'),
   /** A device identified by certificate must also be mapped to the signed-in user in Fleet. */
   requireOwner: z.boolean().default(false),
   /** Fleet policy ids or exact names that must pass. */
@@ -106,7 +111,7 @@ const opaRuleSchema = z.strictObject({
 });
 
 const COVERABLE_REASONS = [
-  'device-unknown', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale',
+  'device-unknown', 'device-certificate-required', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale',
   'posture-unavailable', 'trust-below-threshold', 'trust-unavailable',
 ] as const;
 
@@ -120,8 +125,8 @@ const breakGlassRuleSchema = z.strictObject({
   maxGrantsPerUserPerDay: z.number().int().min(1).max(100).default(3),
   /** Send the audit events to the webhook (Slack etc.) as well. */
   notify: z.boolean().default(true),
-  /** Which failures a grant may cover; by default everything but an unknown device. */
-  covers: z.array(z.enum(COVERABLE_REASONS)).default(COVERABLE_REASONS.filter((r) => r !== 'device-unknown')),
+  /** Which failures a grant may cover; by default everything but an unknown device or a missing device certificate. */
+  covers: z.array(z.enum(COVERABLE_REASONS)).default(COVERABLE_REASONS.filter((r) => r !== 'device-unknown' && r !== 'device-certificate-required')),
   /** Routes sharing a group share grants (one emergency covers the group). */
   group: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
 });

@@ -110,6 +110,7 @@ function describeReason(reason: string): string {
     'trust-below-threshold': 'Your device did not pass the trust check',
     'trust-unavailable': 'The device trust check is unavailable',
     'device-unknown': 'Your device could not be identified',
+    'device-certificate-required': "This application needs your company device's certificate",
   };
   return text[reason] ?? reason;
 }

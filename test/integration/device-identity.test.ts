@@ -146,6 +146,77 @@ describe('certificate as the only identification method', () => {
   });
 });
 
+describe('device.identifyBy: certificate — only a client certificate identifies the device', () => {
+  // Every method is configured; "/" demands a certificate, "/mapped" accepts the email mapping. alice's
+  // email-mapped laptop is compliant, so "/mapped" lets her cookie in from anywhere — "/" must not.
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await mtlsStack({
+      routes: (upstream) => [
+        { name: 'app', host: '127.0.0.1', upstream, allowedGroups: ['engineering'], device: { requireCritical: true, identifyBy: 'certificate' }, breakGlass: { allowed: true } },
+        { name: 'mapped', host: '127.0.0.1', pathPrefix: '/mapped', upstream, allowedGroups: ['engineering'], device: { requireCritical: true } },
+      ],
+      trustedProxies: ['127.0.0.1'],
+      deviceIdentity: { methods: ['certificate', 'header', 'email'], certificateCaFile: file('device-ca.crt') },
+    });
+  });
+  afterAll(() => stack.close());
+
+  /** alice's cookie, copied from her certified laptop into a browser that has no device certificate. */
+  async function stolenCookie(): Promise<BrowserClient> {
+    const laptop = await overTls(stack, 'alice', pki.device);
+    const thief = tlsBrowser(pki.serverCa.cert);
+    browsers.push(thief);
+    thief.client.setCookie('127.0.0.1', 'trustgate_session', laptop.cookie('trustgate_session')?.value ?? '');
+    return thief.client;
+  }
+
+  test('the email mapping would let the copied cookie in on a route that accepts it', async () => {
+    const thief = await stolenCookie();
+    const body = await echo(await thief.request(`${stack.url}/mapped/x`, JSON_ACCEPT));
+    expect(body.headers['x-trustgate-email']).toBe('alice@example.com');
+    expect(body.headers['x-trustgate-posture']).toBe('compliant');
+  });
+
+  test('without a certificate the cookie is refused with device-certificate-required, as JSON and as a page', async () => {
+    const thief = await stolenCookie();
+    const body = await denied(await thief.request(`${stack.url}/echo/x`, JSON_ACCEPT));
+    expect(body.reasons).toEqual(['device-certificate-required']);
+    expect(stack.decisions().at(-1)).toMatchObject({ route: 'app', user: 'alice@example.com', verdict: 'deny', reasons: ['device-certificate-required'] });
+    const page = await thief.request(`${stack.url}/echo/x`);
+    expect(page.status).toBe(403);
+    const html = await page.text();
+    expect(html).toContain('needs your company device&#39;s certificate');
+    // Break glass is allowed on the route, but by default it cannot stand in for the missing certificate.
+    expect(html).not.toContain('/.trustgate/break-glass');
+    const form = await thief.request(`${stack.url}/.trustgate/break-glass?return=${encodeURIComponent(`${stack.url}/echo/x`)}`, JSON_ACCEPT);
+    expect(form.status).toBe(403);
+    expect(await form.json()).toMatchObject({ error: 'TG_ERR_FORBIDDEN', reasons: ['device-certificate-required'] });
+  });
+
+  test('an untrusted certificate does not count, and the email mapping is not used instead', async () => {
+    const browser = tlsBrowser(pki.serverCa.cert, pki.otherCaDevice);
+    browsers.push(browser);
+    await signIn(browser.client, `${stack.url}/mapped/`, 'alice');
+    const body = await denied(await browser.client.request(`${stack.url}/echo/other-ca`, JSON_ACCEPT));
+    expect(body.reasons).toEqual(['device-certificate-required']);
+  });
+
+  test('with the certificate on the TLS handshake alice gets in', async () => {
+    const alice = await overTls(stack, 'alice', pki.device);
+    const body = await echo(await alice.request(`${stack.url}/echo/x`, JSON_ACCEPT));
+    expect(body.headers['x-trustgate-device']).toBe(ALICE_DEVICE);
+    expect(stack.decisions().at(-1)).toMatchObject({ route: 'app', verdict: 'allow', reasons: ['user-allowed', 'device-compliant'] });
+  });
+
+  test("with the certificate forwarded by the trusted front proxy alice gets in", async () => {
+    const thief = await stolenCookie();
+    const body = await echo(await thief.request(`${stack.url}/echo/x`, { headers: { accept: 'application/json', 'x-client-cert': encodeURIComponent(pki.device.cert) } }));
+    expect(body.headers['x-trustgate-device']).toBe(ALICE_DEVICE);
+  });
+});
+
 describe('requireOwner: the certified device must be mapped to the signed-in user', () => {
   let stack: Stack;
 
@@ -274,6 +345,12 @@ describe('device identity configuration errors', () => {
     const raw = baseConfig();
     raw['routes'] = [{ name: 'app', host: 'app.example.test', upstream: 'http://127.0.0.1:9', allowedGroups: ['engineering'], device: { mode: 'warn' } }];
     expect(problemsOf(raw)).toEqual([{ path: 'routes[0].device.warnUntil', message: expect.stringContaining('deadline') }]);
+  });
+
+  test('identifyBy "certificate" without a certificate method configured is reported at identifyBy', () => {
+    const raw: Record<string, unknown> = { ...baseConfig(), deviceIdentity: { methods: ['email'] } };
+    raw['routes'] = [{ name: 'app', host: 'app.example.test', upstream: 'http://127.0.0.1:9', allowedGroups: ['engineering'], device: { identifyBy: 'certificate' } }];
+    expect(problemsOf(raw)).toEqual([{ path: 'routes[0].device.identifyBy', message: expect.stringContaining('deviceIdentity.methods') }]);
   });
 
   test('all of them are reported at once', () => {

@@ -65,6 +65,12 @@ function headline(posture: PostureResult): { heading: string; intro: string } {
     case 'unavailable':
       return { heading: 'We could not check your device', intro: 'The device check is not answering right now, so access is paused for safety. Try again in a minute.' };
     case 'no-device':
+      if (posture.certificateRequired) {
+        return {
+          heading: "This application needs your company device's certificate",
+          intro: 'Being signed in is not enough here: this application only opens on a company device that presents its device certificate. Open it from your company laptop and let the browser send the certificate when asked. If you are on your company laptop, contact IT with the request id below.',
+        };
+      }
       return { heading: 'We could not tell which device you are on', intro: 'This application is only open from company devices managed by Fleet. Use your company laptop, or ask IT to enroll this device.' };
     case 'not-owned':
       return { heading: 'This device is not registered to you', intro: `This application can only be opened from your own company device. This one (${posture.host.hostname}) belongs to someone else in Fleet.` };

@@ -21,6 +21,7 @@ export const REASONS = [
   'device-check-not-required',
   'device-compliant',
   'device-unknown',
+  'device-certificate-required',
   'device-not-owned',
   'policy-failed',
   'policy-pending',
@@ -65,8 +66,8 @@ export interface DecisionInput {
 
 /** Reasons that mean "the device is the problem" (the deny page then explains the device, not the user). */
 export const DEVICE_REASONS: ReadonlySet<Reason> = new Set([
-  'device-unknown', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale', 'posture-unavailable',
-  'trust-below-threshold', 'trust-unavailable',
+  'device-unknown', 'device-certificate-required', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale',
+  'posture-unavailable', 'trust-below-threshold', 'trust-unavailable',
 ]);
 
 export function decide(input: DecisionInput, nowMs: number): Decision {
@@ -135,7 +136,7 @@ export type OpaOutcome =
 function postureProblems(posture: Exclude<PostureResult, { kind: 'not-required' }>): Reason[] {
   switch (posture.kind) {
     case 'no-device':
-      return ['device-unknown'];
+      return [posture.certificateRequired ? 'device-certificate-required' : 'device-unknown'];
     case 'not-owned':
       return ['device-not-owned'];
     case 'unavailable':

@@ -34,6 +34,7 @@ function host(policies: FleetPolicyResult[], overrides: Partial<FleetHost> = {})
 function rule(overrides: Partial<DeviceRule> = {}): DeviceRule {
   return {
     match: 'all',
+    identifyBy: 'any',
     requireOwner: false,
     requirePolicies: [],
     requireCritical: false,

@@ -13,7 +13,7 @@ export type PostureSource = 'cache' | 'fleet' | 'stale';
 
 export type PostureResult =
   | { readonly kind: 'not-required' }
-  | { readonly kind: 'no-device'; readonly problems: readonly string[] }
+  | { readonly kind: 'no-device'; readonly problems: readonly string[]; readonly certificateRequired?: true }
   | { readonly kind: 'not-owned'; readonly host: FleetHost }
   | { readonly kind: 'unavailable'; readonly error: GatewayError }
   | { readonly kind: 'evaluated'; readonly verdict: DevicesVerdict; readonly source: PostureSource };
@@ -22,7 +22,7 @@ export async function gatherPosture(ctx: RequestContext, device: DeviceResult): 
   const rule = ctx.route?.device;
   const cache = ctx.runtime.posture;
   if (!rule || device.kind === 'not-required') return { kind: 'not-required' };
-  if (device.kind === 'unknown') return { kind: 'no-device', problems: device.problems };
+  if (device.kind === 'unknown') return { kind: 'no-device', problems: device.problems, ...(device.certificateRequired ? { certificateRequired: true } : {}) };
   if (!cache) return { kind: 'unavailable', error: toGatewayError(new Error('route requires a device but no fleet is configured')) };
   try {
     return device.kind === 'certificate' ? await byCertificate(ctx, cache, rule, device.uuid) : await byEmail(ctx, cache, rule, device.email);

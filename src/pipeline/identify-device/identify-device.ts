@@ -1,6 +1,8 @@
 // Stage 2: which device is this request from? In the configured order: a client certificate (mTLS), the
 // same certificate forwarded by a trusted front proxy, or the signed-in user's email (Fleet's device
 // mapping). See MISSION-NOTES §4: a certificate names one device; an email names all the user's devices.
+// A route with `device.identifyBy: certificate` counts only the certificate methods: through the email
+// mapping a stolen cookie on any machine would borrow the posture of the user's compliant laptop.
 import type { RequestContext } from '../request-context.ts';
 import { readDeviceCertificate } from './read-device-certificate.ts';
 
@@ -8,23 +10,25 @@ export type DeviceResult =
   | { readonly kind: 'not-required' }
   | { readonly kind: 'certificate'; readonly uuid: string; readonly source: 'mtls' | 'header'; readonly fingerprint: string }
   | { readonly kind: 'email'; readonly email: string }
-  | { readonly kind: 'unknown'; readonly problems: readonly string[] };
+  | { readonly kind: 'unknown'; readonly problems: readonly string[]; readonly certificateRequired?: true };
 
 export async function identifyDevice(ctx: RequestContext): Promise<DeviceResult> {
   const route = ctx.route;
   if (!(route?.device || route?.minTrustScore) || !ctx.session) return { kind: 'not-required' };
   const { config, deviceIdentity, now } = ctx.runtime;
+  const certificateOnly = route.device?.identifyBy === 'certificate';
   const header = ctx.req.headers[config.deviceIdentity.certificateHeader];
   const certificate = readDeviceCertificate({
     socket: ctx.req.socket,
     headerValue: Array.isArray(header) ? header[0] : header,
     fromTrustedProxy: ctx.fromTrustedProxy,
-    methods: config.deviceIdentity.methods,
+    methods: certificateOnly ? config.deviceIdentity.methods.filter((m) => m !== 'email') : config.deviceIdentity.methods,
     sanPattern: deviceIdentity.sanPattern,
     headerCas: [...deviceIdentity.headerCas],
     nowMs: now(),
   });
   if (certificate.kind === 'certificate') return certificate;
+  if (certificateOnly) return { kind: 'unknown', problems: certificate.problems, certificateRequired: true };
   if (config.deviceIdentity.methods.includes('email')) return { kind: 'email', email: ctx.session.email };
   return { kind: 'unknown', problems: certificate.problems };
 }
