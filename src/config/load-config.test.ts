@@ -77,6 +77,7 @@ describe('parseConfigText', () => {
       allowedEmails: [],
       allowAnyAuthenticatedUser: false,
       websockets: false,
+      websocketOrigins: [],
       preserveHost: false,
       public: [],
       timeout: 30_000,

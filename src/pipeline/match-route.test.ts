@@ -43,6 +43,7 @@ describe('RouteTable.choose', () => {
     ['/admın', 'letter case'],
     ['/app/PUBLIC', 'letter case'],
     ['/admin.json', 'format suffix'],
+    ['/admin.json/', 'format suffix'],
     ['/app/public.html', 'format suffix'],
     ['/%61dmin', 'second time'],
     ['/app/%70ublic', 'second time'],

@@ -26,6 +26,13 @@ const exact: Fold = (text) => text;
 // case-insensitive comparisons do, not only the ASCII letters.
 const anyCase: Fold = (text) => text.toUpperCase().toLowerCase();
 
+/** One host's routes: longest prefix first, exactly and folded, and every route or public prefix, folded. */
+interface HostRoutes {
+  readonly exact: readonly RouteConfig[];
+  readonly folded: readonly RouteConfig[];
+  readonly prefixes: ReadonlySet<string>;
+}
+
 export function createRouteTable(routes: readonly RouteConfig[]): RouteTable {
   const byHost = new Map<string, RouteConfig[]>();
   for (const route of routes) {
@@ -34,37 +41,40 @@ export function createRouteTable(routes: readonly RouteConfig[]): RouteTable {
     list.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
     byHost.set(route.host, list);
   }
-
-  function candidates(host: string): RouteConfig[] {
-    const exactHost = byHost.get(host);
-    if (exactHost) return exactHost;
-    const bare = stripPort(host);
-    return bare === host ? [] : (byHost.get(bare) ?? []);
+  const hosts = new Map<string, HostRoutes>();
+  for (const [host, list] of byHost) {
+    hosts.set(host, {
+      exact: list,
+      folded: [...list].sort((a, b) => anyCase(b.pathPrefix).length - anyCase(a.pathPrefix).length),
+      prefixes: new Set(list.flatMap((r) => [r.pathPrefix, ...r.public]).map((p) => anyCase(withoutTrailingSlash(p)))),
+    });
   }
 
-  function pick(list: readonly RouteConfig[], path: string, fold: Fold): string {
-    const under = (prefix: string) => isUnderPrefix(fold(path), fold(prefix));
-    // Longest prefix first, compared folded: "/ADMIN" is under "/admin" before it is under "/".
-    const route = [...list].sort((a, b) => fold(b.pathPrefix).length - fold(a.pathPrefix).length).find((r) => under(r.pathPrefix));
-    return route ? `${route.name}${route.public.some(under) ? ' (public)' : ''}` : '';
+  const none: HostRoutes = { exact: [], folded: [], prefixes: new Set() };
+  function candidates(host: string): HostRoutes {
+    const exactHost = hosts.get(host);
+    if (exactHost) return exactHost;
+    const bare = stripPort(host);
+    return bare === host ? none : (hosts.get(bare) ?? none);
   }
 
   return {
     match(host, path) {
-      return candidates(host.toLowerCase()).find((route) => isUnderPrefix(path, route.pathPrefix));
+      return candidates(host.toLowerCase()).exact.find((route) => isUnderPrefix(path, route.pathPrefix));
     },
     choose(host, path) {
-      const list = candidates(host.toLowerCase());
-      const route = list.find((r) => isUnderPrefix(path, r.pathPrefix));
-      const decided = pick(list, path, exact);
-      for (const reading of readings(list, path)) {
-        if (pick(list, reading.path, anyCase) !== decided) return { kind: 'ambiguous', reason: reading.reason };
+      const table = candidates(host.toLowerCase());
+      const route = table.exact.find((r) => isUnderPrefix(path, r.pathPrefix));
+      const decided = pick(table.exact, path, exact);
+      for (const reading of readings(table.prefixes, path)) {
+        // Folded, "/ADMIN" is under "/admin" before it is under "/".
+        if (pick(table.folded, reading.path, anyCase) !== decided) return { kind: 'ambiguous', reason: reading.reason };
       }
       if (!route) return { kind: 'none' };
       return { kind: 'route', route, publicPath: route.public.some((prefix) => isUnderPrefix(path, prefix)) };
     },
     servesHost(host) {
-      return candidates(host.toLowerCase()).length > 0;
+      return candidates(host.toLowerCase()).exact.length > 0;
     },
     isPublicPath(route, path) {
       return route.public.some((prefix) => isUnderPrefix(path, prefix));
@@ -72,14 +82,20 @@ export function createRouteTable(routes: readonly RouteConfig[]): RouteTable {
   };
 }
 
+/** The route (and whether the path is public in it) for `path` under `fold`, as a comparable key. */
+function pick(longestFirst: readonly RouteConfig[], path: string, fold: Fold): string {
+  const under = (prefix: string): boolean => isUnderPrefix(fold(path), fold(prefix));
+  const route = longestFirst.find((r) => under(r.pathPrefix));
+  return route ? `${route.name}${route.public.some(under) ? ' (public)' : ''}` : '';
+}
+
 /** Other ways a backend may read the path; each is matched case-insensitively. */
-function readings(list: readonly RouteConfig[], path: string): { path: string; reason: string }[] {
+function readings(prefixes: ReadonlySet<string>, path: string): { path: string; reason: string }[] {
   const out = [{ path, reason: 'its letter case selects another route or public path than its exact spelling' }];
   // Rails ("(.:format)") and Spring's suffix patterns serve "/admin.json" as "/admin". Only considered when
   // the stripped path is itself a prefix, so "/v1.0" is not refused for looking like "/v1".
-  const stripped = path.replace(/\/([^/.]+)\.[^/]*$/, '/$1');
-  const prefixes = new Set(list.flatMap((r) => [r.pathPrefix, ...r.public]).map((p) => anyCase(p.replace(/(.)\/+$/, '$1'))));
-  if (stripped !== path && prefixes.has(anyCase(stripped))) {
+  const stripped = path.replace(/\/([^/.]+)\.[^/]*(\/?)$/, '/$1$2');
+  if (stripped !== path && prefixes.has(anyCase(withoutTrailingSlash(stripped)))) {
     out.push({ path: stripped, reason: 'without its format suffix it selects another route or public path' });
   }
   // A backend that percent-decodes again (IIS's double decoding, some frameworks) reads "/%2561dmin" as "/admin".
@@ -105,6 +121,10 @@ function decodeAgain(path: string): string | undefined {
     else if (segment !== '.' && segment !== '') segments.push(segment);
   }
   return `/${segments.join('/')}`;
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
 /** Drops a numeric ":port"; anything else after a colon ("127.0.0.1:x@evil.example") is not a port. */
