@@ -1,6 +1,7 @@
 // Benchmark targets in one child process: a tiny upstream, a bare http-proxy forwarder in front of it,
 // a Fleet simulator, and the Trustgate gateway in front of the upstream with a device-posture route.
 // Prints the URLs and session cookies as one JSON line on stdout, then serves until killed.
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import httpProxy from 'http-proxy';
 import { pino } from 'pino';
@@ -65,6 +66,7 @@ const [bound] = await gateway.listen();
 async function cookieFor(email: string): Promise<string> {
   const nowMs = Date.now();
   const value = await gateway.runtime().sessions.seal({
+    id: randomBytes(18).toString('base64url'),
     sub: email,
     email,
     groups: ['engineering'],

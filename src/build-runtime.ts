@@ -21,6 +21,7 @@ import { compileSanPattern, loadCaBundle } from './pipeline/identify-device/devi
 import { createCsrf } from './http/csrf.ts';
 import { createTrustRuntime } from './pipeline/gather-posture/create-trust-runtime.ts';
 import { createBreakGlass } from './break-glass/create-break-glass.ts';
+import { createSessionRevocation } from './sessions/create-session-revocation.ts';
 
 export interface RuntimeDeps {
   log: Logger;
@@ -62,6 +63,8 @@ export function buildRuntime(config: GatewayConfig, deps: RuntimeDeps, previous?
           : undefined,
     routes: createRouteTable(config.routes),
     oidc: previous && old && same(old.oidc, config.oidc) ? previous.oidc : createOidcClient({ config: config.oidc, log, now }),
+    revocation:
+      previous && old && same(old.session.revocation, config.session.revocation) ? previous.revocation : createSessionRevocation(config.session.revocation, { now, log }),
     sessions: keepSession ? previous.sessions : createSessionCookie({ config: config.session, now }),
     loginSealer: keepSession ? previous.loginSealer : createSealer({ secrets: config.session.secrets, purpose: 'login' }),
     forwarders: buildForwarders(config, previous),
@@ -100,6 +103,7 @@ export async function disposeRuntime(old: Runtime, next?: Runtime): Promise<void
   if (gone(old.fleet, next?.fleet)) await old.fleet.close();
   if (gone(old.trust, next?.trust)) await old.trust.close();
   if (gone(old.breakGlass, next?.breakGlass)) await old.breakGlass.close();
+  if (gone(old.revocation, next?.revocation)) await old.revocation.close();
   const kept = new Set(next?.forwarders.values() ?? []);
   for (const forwarder of old.forwarders.values()) if (!kept.has(forwarder)) forwarder.close();
 }

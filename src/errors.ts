@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   TG_ERR_OPA_UNAVAILABLE: { status: 503, expose: true, title: 'Policy check unavailable' },
   TG_ERR_TRUST_UNAVAILABLE: { status: 503, expose: true, title: 'Device trust check unavailable' },
   TG_ERR_STORE_UNAVAILABLE: { status: 503, expose: true, title: 'Emergency access is unavailable' },
+  TG_ERR_REVOCATION_UNAVAILABLE: { status: 503, expose: true, title: 'Session check unavailable' },
   TG_ERR_AUDIT_UNAVAILABLE: { status: 503, expose: true, title: 'Audit log is unavailable' },
   TG_ERR_CONFLICT: { status: 409, expose: true, title: 'Someone else changed this first' },
   TG_ERR_INTERNAL: { status: 500, expose: false, title: 'Something went wrong' },

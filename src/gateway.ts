@@ -106,6 +106,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     async listen() {
       // A grant store or audit file that cannot open is a start-up error, not a surprise at the first emergency.
       await runtime.breakGlass?.ready();
+      // So is a revocation list that cannot be read: starting without it would bring revoked sessions back.
+      await runtime.revocation.ready();
       const bound: BoundListener[] = [];
       for (const [index, listener] of config.listeners.entries()) {
         const server = createListenerServer(listener, track, log);

@@ -54,7 +54,7 @@ describe('parseConfigText', () => {
     expect(config.listeners[0]).toEqual({ address: '127.0.0.1', port: 8080 });
     expect(config.trustedProxies).toEqual([]);
     expect(config.oidc).toMatchObject({
-      scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+      scopes: ['openid', 'email', 'profile', 'groups'],
       groupsClaim: 'groups',
       emailClaim: 'email',
       allowInsecureIssuer: false,

@@ -40,7 +40,8 @@ const oidcSchema = z.strictObject({
   issuer: httpUrl,
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
-  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile', 'groups', 'offline_access']),
+  /** No offline_access by default: a session never needs a refresh token that outlives it. */
+  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile', 'groups']),
   /** Fixed callback URL; when absent it is built from the requested route's host and /.trustgate/callback. */
   redirectUrl: httpUrl.optional(),
   /** Where the IdP sends the user after RP-initiated logout; defaults to /.trustgate/signed-out. */
@@ -52,6 +53,20 @@ const oidcSchema = z.strictObject({
   discoveryTimeout: duration.default(5_000),
 });
 
+/** Where revoked sessions are recorded: a local fsync'd file (one gateway) or Redis (several replicas). */
+const revocationSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('file'), path: z.string().min(1).default('var/session-revocations.jsonl') }),
+    z.strictObject({
+      kind: z.literal('redis'),
+      url: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+      prefix: z.string().min(1).default('trustgate:sessions:'),
+      /** While the Redis subscription is down longer than this, sessions are refused (fail closed). */
+      failClosedAfter: duration.default(30_000),
+    }),
+  ])
+  .default({ kind: 'file', path: 'var/session-revocations.jsonl' });
+
 const sessionSchema = z.strictObject({
   cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only').default('trustgate_session'),
   /** The first secret encrypts; all of them decrypt (rotation). At least 32 characters each. */
@@ -61,6 +76,7 @@ const sessionSchema = z.strictObject({
   /** Refresh tokens are used this long before the IdP tokens expire. */
   refreshBefore: duration.default(60_000),
   cookieDomain: z.string().min(1).optional(),
+  revocation: revocationSchema,
 });
 
 /** What a route requires of the device the request comes from (Fleet policies, freshness). */
@@ -297,6 +313,7 @@ export type RouteConfig = GatewayConfig['routes'][number];
 export type ListenerConfig = GatewayConfig['listeners'][number];
 export type OidcConfig = GatewayConfig['oidc'];
 export type SessionConfig = GatewayConfig['session'];
+export type RevocationConfig = SessionConfig['revocation'];
 export type DeviceRule = NonNullable<RouteConfig['device']>;
 export type FleetConfig = NonNullable<GatewayConfig['fleet']>;
 export type PostureConfig = GatewayConfig['posture'];

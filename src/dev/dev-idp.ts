@@ -60,6 +60,8 @@ export interface DevIdpClient {
   clientSecret: string;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
+  /** Where the IdP POSTs logout tokens when a user's IdP session ends (Back-Channel Logout); sid is always sent. */
+  backchannelLogoutUri?: string;
   /** openid-client's default is client_secret_post, so that is ours too. */
   tokenEndpointAuthMethod?: 'client_secret_post' | 'client_secret_basic';
 }
@@ -89,6 +91,8 @@ export interface DevIdp {
   revokeAll(): void;
   /** Changes a user's groups from now on (new ID tokens, refreshes, userinfo), e.g. to remove an admin. */
   setUserGroups(userId: string, groups: string[]): void;
+  /** Signs claims with the IdP's own key (RS256, its kid): tests forge logout tokens with it. */
+  signJwt(claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -313,6 +317,7 @@ function buildConfiguration(deps: {
       client_secret: client.clientSecret,
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris,
+      ...(client.backchannelLogoutUri ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
       response_types: ['code'],
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_post',
@@ -330,6 +335,12 @@ function buildConfiguration(deps: {
     responseTypes: ['code'],
     issueRefreshToken: async () => deps.refreshTokens,
     rotateRefreshToken: true,
+    // Back-channel logout tokens go to a gateway on loopback, which oidc-provider's SSRF guard (its own
+    // dispatcher) refuses; a development IdP only ever talks to local clients, so use the plain fetch.
+    fetch: (url: string | URL, options: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _guard, ...plain } = options;
+      return globalThis.fetch(url, plain);
+    },
     // Nothing here is called from browsers cross-origin.
     clientBasedCORS: () => false,
     async findAccount(_ctx: unknown, sub: string) {
@@ -371,6 +382,8 @@ function buildConfiguration(deps: {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true, allowedPolicy: async () => true },
+      // Ending the IdP session POSTs a logout token (with sid) to each client's backchannel_logout_uri.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx: KoaLikeContext, form: string) {
@@ -507,6 +520,9 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     next.on('server_error', (_ctx: unknown, err: unknown) => {
       log?.(`dev-idp: server_error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     });
+    next.on('backchannel.error', (_ctx: unknown, err: unknown, client: unknown) => {
+      log?.(`dev-idp: back-channel logout to ${(client as { clientId?: string } | undefined)?.clientId ?? '?'} failed: ${err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : String(err)}`);
+    });
     next.on('error', (err: unknown) => {
       log?.(`dev-idp: error: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -528,6 +544,12 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       const user = users.get(userId);
       if (!user) throw new Error(`no demo user "${userId}"`);
       users.set(userId, { ...user, groups: [...groups] });
+    },
+    async signJwt(claims) {
+      const { importJWK, SignJWT } = await import('jose');
+      const jwk = jwks.keys[0] as { kid: string };
+      const key = await importJWK(jwk as Parameters<typeof importJWK>[0], 'RS256');
+      return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid }).sign(key);
     },
     close() {
       return closeServer(server);

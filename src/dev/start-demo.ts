@@ -71,6 +71,7 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
         fleet: { ...fileConfig.fleet, url: fleet.url },
         ...(fileConfig.trust && resultsFile ? { trust: { ...fileConfig.trust, source: { kind: 'result-log' as const, file: resultsFile } } } : {}),
         breakGlass: demoBreakGlass(configDir),
+        session: { ...fileConfig.session, revocation: demoRevocation(configDir) },
       }
     : fileConfig;
   // The copy says the same as the patched config (the loader turns one into the other); reading it back proves it.
@@ -85,6 +86,7 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
     clientSecret: config.oidc.clientSecret,
     redirectUris: [`${gatewayUrl}${CALLBACK_PATH}`],
     postLogoutRedirectUris: [`${gatewayUrl}/.trustgate/signed-out`],
+    backchannelLogoutUri: `${gatewayUrl}/.trustgate/backchannel-logout`,
     tokenEndpointAuthMethod: 'client_secret_basic',
   });
   if (!options.quiet) printWelcome(gatewayUrl, idp.issuer, fleet.url, app.url, resultsFile, editable);
@@ -105,6 +107,10 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
  * Writes the config the demo gateway runs from into `dir`: a plain copy, or with free ports the addresses
  * of the servers just started patched in (yaml's Document API keeps comments and ${ENV} placeholders).
  */
+function demoRevocation(dir: string): GatewayConfig['session']['revocation'] {
+  return { kind: 'file', path: path.join(dir, 'session-revocations.jsonl') };
+}
+
 function demoBreakGlass(dir: string): GatewayConfig['breakGlass'] {
   return {
     store: { kind: 'file', file: path.join(dir, 'break-glass-grants.jsonl') },
@@ -124,6 +130,7 @@ async function writeEditableCopy(configFile: string, dir: string, patch: { issue
     if (patch.resultsFile) doc.setIn(['trust', 'source', 'file'], patch.resultsFile);
     // Grants and audit of a throwaway demo stay in its temp dir (earlier runs must not count against bob's daily limit).
     doc.setIn(['breakGlass'], doc.createNode(demoBreakGlass(dir)));
+    doc.setIn(['session', 'revocation'], doc.createNode(demoRevocation(dir)));
   }
   await mkdir(dir, { recursive: true });
   const target = path.join(dir, path.basename(configFile));

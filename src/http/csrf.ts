@@ -11,6 +11,12 @@ export interface Csrf {
   verify(session: Session, token: string | undefined, origin: string | undefined, expectedOrigin: string): boolean;
   /** The same check without an Origin (for tokens carried in cookies). */
   matches(session: Session, token: string | undefined, scope?: string): boolean;
+  /**
+   * For a form shown without a session (sign-out): a token bound to a random value the browser holds in a
+   * cookie (signed double-submit), so another site can neither read nor forge the pair.
+   */
+  anonymousToken(cookieValue: string): string;
+  verifyAnonymous(cookieValue: string | undefined, token: string | undefined, origin: string | undefined, expectedOrigin: string): boolean;
 }
 
 export function createCsrf(secrets: readonly string[]): Csrf {
@@ -25,7 +31,18 @@ export function createCsrf(secrets: readonly string[]): Csrf {
       return wanted.length === given.length && timingSafeEqual(wanted, given);
     });
   }
+  const signAnonymous = (key: Buffer, value: string): string => createHmac('sha256', key).update(`anonymous\n${value}`).digest('base64url');
   return {
+    anonymousToken: (cookieValue) => signAnonymous(keys[0] as Buffer, cookieValue),
+    verifyAnonymous(cookieValue, token, origin, expectedOrigin) {
+      if (origin !== undefined && origin !== expectedOrigin) return false;
+      if (!cookieValue || cookieValue.length < 16 || !token) return false;
+      const given = Buffer.from(token);
+      return keys.some((key) => {
+        const wanted = Buffer.from(signAnonymous(key, cookieValue));
+        return wanted.length === given.length && timingSafeEqual(wanted, given);
+      });
+    },
     token: (session, scope = 'form') => sign(keys[0] as Buffer, session, scope),
     verify(session, token, origin, expectedOrigin) {
       if (origin !== undefined && origin !== expectedOrigin) return false;

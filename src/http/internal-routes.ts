@@ -1,8 +1,9 @@
 // The gateway's own endpoints under /.trustgate/ on every host: health, readiness, sign-in, callback,
-// logout. They are matched on the normalised path, so "/app/../.trustgate/x" lands here too.
+// sign-out (confirmation page + CSRF-protected POST), back-channel logout. They are matched on the
+// normalised path, so "/app/../.trustgate/x" lands here too.
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
-import { finishLogin, logout, startLogin } from '../pipeline/identify-user/login-flow.ts';
+import { finishLogin, startLogin } from '../pipeline/identify-user/login-flow.ts';
 import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
 import { servedOrigins } from '../pipeline/served-origins.ts';
 import { isTopLevelNavigation } from './fetch-metadata.ts';
@@ -13,6 +14,9 @@ import { revokeGrant, showGrants } from './admin-grants.ts';
 import { previewRoute, routeForm, showRoutes } from './admin-routes.ts';
 import { deleteRoute, rollback, saveRoute } from './admin-changes.ts';
 import { showDecisions, showHistory } from './admin-history.ts';
+import { showSignOut, signOut } from './sign-out.ts';
+import { backchannelLogout } from './backchannel-logout.ts';
+import { revokeUserSessions, showSessions } from './admin-sessions.ts';
 
 export const INTERNAL_PREFIX = '/.trustgate/';
 
@@ -23,7 +27,8 @@ const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> 
   readyz: { methods: ['GET', 'HEAD'], handle: readiness },
   login: { methods: ['GET'], handle: login },
   callback: { methods: ['GET'], handle: callback },
-  logout: { methods: ['GET', 'POST'], handle: async (ctx) => redirect(ctx, await logout(ctx)) },
+  logout: { methods: ['GET', 'POST'], handle: (ctx) => (ctx.req.method === 'POST' ? signOut(ctx) : showSignOut(ctx)) },
+  'backchannel-logout': { methods: ['POST'], handle: backchannelLogout },
   'signed-out': { methods: ['GET'], handle: (ctx) => sendPage(ctx, 200, 'signed-out', { title: 'Signed out' }) },
   recheck: { methods: ['POST'], handle: recheckDevice },
   acknowledge: { methods: ['POST'], handle: acknowledgeDeviceWarning },
@@ -39,6 +44,8 @@ const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> 
   'admin/history': { methods: ['GET'], handle: showHistory },
   'admin/history/rollback': { methods: ['POST'], handle: rollback },
   'admin/decisions': { methods: ['GET'], handle: showDecisions },
+  'admin/sessions': { methods: ['GET'], handle: showSessions },
+  'admin/sessions/revoke': { methods: ['POST'], handle: revokeUserSessions },
 };
 
 export async function handleInternal(ctx: RequestContext): Promise<void> {

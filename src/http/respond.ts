@@ -9,7 +9,7 @@ import { GatewayError, toGatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
-const VIEW_NAMES = ['error', 'access-denied', 'access-denied-device', 'device-warning', 'signed-out', 'break-glass', 'break-glass-granted', 'admin-grants',
+const VIEW_NAMES = ['error', 'access-denied', 'access-denied-device', 'device-warning', 'signed-out', 'sign-out', 'admin-sessions', 'break-glass', 'break-glass-granted', 'admin-grants',
   'admin-routes', 'admin-route-form', 'admin-route-preview', 'admin-conflict', 'admin-history', 'admin-decisions'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 
@@ -49,9 +49,16 @@ function begin(ctx: RequestContext, status: number, contentType: string): Server
   return res;
 }
 
-export function sendPage(ctx: RequestContext, status: number, view: ViewName, data: Record<string, unknown>): void {
+/**
+ * `formActions`: origins besides 'self' a form on the page may end up at. Browsers apply CSP form-action
+ * to the redirects after a submission too (the sign-out form is answered with a redirect to the IdP).
+ */
+export function sendPage(ctx: RequestContext, status: number, view: ViewName, data: Record<string, unknown>, options: { formActions?: readonly string[] } = {}): void {
   const res = begin(ctx, status, 'text/html; charset=utf-8');
   if (!res) return;
+  if (options.formActions?.length) {
+    res.setHeader('content-security-policy', PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", `form-action 'self' ${options.formActions.join(' ')}`));
+  }
   const template = templates.get(view) as Template;
   res.end(template({ requestId: ctx.id, user: ctx.session ?? null, ...data }));
 }

@@ -22,6 +22,7 @@ import type { ConfigStore } from '../admin/config-store.ts';
 import type { PostureCache } from './gather-posture/posture-cache.ts';
 import type { FleetClient } from './gather-posture/fleet-client.ts';
 import type { Csrf } from '../http/csrf.ts';
+import type { SessionRevocation } from '../sessions/create-session-revocation.ts';
 import type { TrustRuntime } from './gather-posture/create-trust-runtime.ts';
 import type { Registry } from 'prom-client';
 import type { X509Certificate } from 'node:crypto';
@@ -31,6 +32,8 @@ export interface Runtime {
   readonly routes: RouteTable;
   readonly oidc: OidcClient;
   readonly sessions: SessionCookie;
+  /** Revoked sessions (sign-out, admin, back-channel logout), shared by replicas through the store. */
+  readonly revocation: SessionRevocation;
   readonly loginSealer: Sealer;
   readonly forwarders: ReadonlyMap<string, Forwarder>;
   readonly trustedProxies: TrustedProxies;

@@ -19,7 +19,12 @@ describe('demo in a real browser', () => {
     expect(body).toMatch(/x-trustgate-groups\s+engineering,trustgate-admins/i);
     await page.screenshot({ path: 'test-results/demo-signed-in.png' });
 
-    await page.goto(`${demo.gatewayUrl}/.trustgate/logout`);
+    // The demo app's "Sign out" link opens the confirmation page; its button signs out (a POST with CSRF).
+    await page.locator('a[href="/.trustgate/logout"]').first().click();
+    await expect.poll(() => page.locator('h1').innerText()).toContain('Sign out?');
+    await page.locator('[data-testid="sign-out"]').click();
     await expect.poll(() => page.locator('h1').innerText()).toContain('You are signed out');
+    await page.goto(`${demo.gatewayUrl}/`);
+    await expect.poll(() => page.title()).toContain('Trustgate development sign-in');
   });
 });

@@ -43,6 +43,7 @@ function expectSignedOut(stack: Stack, response: Response, reason: string | RegE
 /** A session payload in the shape session-cookie.ts expects, sealed like the gateway seals it. */
 async function craftSession(secrets: string[], nowMs: number, overrides: Record<string, unknown> = {}): Promise<string> {
   const session = {
+    id: 'crafted-session-id-0123456789',
     sub: 'alice',
     email: 'alice@example.com',
     name: 'Alice',

@@ -1,7 +1,7 @@
 // The whole sign-in against the real development IdP: redirect, PKCE code flow, session cookie, identity
 // headers upstream, refresh, logout, and the clear answers when sign-in goes wrong.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BrowserClient, signIn } from '../support/browser-client.ts';
+import { BrowserClient, signIn, signOut } from '../support/browser-client.ts';
 import { startStack, testClock, type Stack } from '../support/start-stack.ts';
 
 interface Echo {
@@ -122,7 +122,7 @@ describe('sign-in', () => {
   test('logout clears the session and ends the IdP session (RP-initiated, with id_token_hint)', async () => {
     const client = new BrowserClient();
     await signIn(client, `${stack.url}/`, 'alice');
-    const out = await client.request(`${stack.url}/.trustgate/logout`);
+    const out = await signOut(client, stack.url);
     expect(out.status).toBe(302);
     const endSession = new URL(out.headers.get('location') ?? '');
     expect(endSession.origin).toBe(stack.idp.issuer);

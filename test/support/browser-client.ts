@@ -144,3 +144,16 @@ export async function pickIdpUser(client: BrowserClient, gatewayUrl: string, for
   }
   throw new Error('never reached the callback');
 }
+
+/** Signs out the way a browser does: opens the confirmation page and presses Sign out (CSRF token included). */
+export async function signOut(client: BrowserClient, gatewayUrl: string): Promise<Response> {
+  const page = await client.request(`${gatewayUrl}/.trustgate/logout`);
+  const html = await page.text();
+  const csrf = /<form[^>]*data-testid="sign-out-form"[\s\S]*?name="csrf" value="([^"]*)"/.exec(html)?.[1];
+  if (page.status !== 200 || csrf === undefined) throw new Error(`expected the sign-out page, got ${page.status}: ${html.slice(0, 300)}`);
+  return client.request(`${gatewayUrl}/.trustgate/logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gatewayUrl },
+    body: new URLSearchParams({ csrf }).toString(),
+  });
+}

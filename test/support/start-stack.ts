@@ -57,9 +57,17 @@ export interface StackOptions {
   breakGlass?: { dir?: string; store?: Record<string, unknown>; audit?: Record<string, unknown> };
   /** The environment ${NAME} in the config is read from (also on admin saves and reloads); default: none. */
   env?: Record<string, string>;
+  /**
+   * session.revocation: by default a file in a fresh temp dir; `dir` reopens one (a restart; the caller
+   * then owns and removes it); `store` replaces it (e.g. `{ kind: 'redis', url, prefix }` shared by two stacks).
+   */
+  revocation?: { dir?: string; store?: Record<string, unknown> };
   /** Write the generated config to a file in a temp dir (Stack.configFile) and run the gateway from it (admin console, hot reload). */
   configFile?: boolean;
 }
+
+/** The revocation file's name inside Stack.revocationDir. */
+export const REVOCATION_FILE = 'session-revocations.jsonl';
 
 /** File names inside Stack.breakGlassDir. */
 export const BREAK_GLASS_FILES = { grants: 'break-glass-grants.jsonl', audit: 'break-glass-audit.jsonl', spoolDir: 'audit-spool' } as const;
@@ -78,6 +86,8 @@ export interface Stack {
   breakGlassDir: string | undefined;
   /** The config file the gateway runs from (with the configFile option). */
   configFile: string | undefined;
+  /** Where the file revocation list lives (unless a store was given). */
+  revocationDir: string | undefined;
   /** The break-glass audit file's events, oldest first ([] when there is none yet). */
   auditEvents(): Promise<Record<string, unknown>[]>;
   logs: Record<string, unknown>[];
@@ -107,6 +117,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         audit: { file: path.join(breakGlassDir, BREAK_GLASS_FILES.audit), spoolDir: path.join(breakGlassDir, BREAK_GLASS_FILES.spoolDir), ...options.breakGlass?.audit },
       }
     : undefined;
+  const ownRevocationDir = options.revocation?.dir || options.revocation?.store ? undefined : await mkdtemp(path.join(tmpdir(), 'trustgate-revocations-'));
+  const revocationDir = options.revocation?.dir ?? ownRevocationDir;
+  const revocation = options.revocation?.store ?? { kind: 'file', path: path.join(revocationDir ?? '', REVOCATION_FILE) };
   const raw = {
     listeners: [{ address: '127.0.0.1', port: 0, ...(options.tls ? { tls: options.tls } : {}) }],
     ...(fleet ? { fleet: { url: fleet.url, apiToken: FLEET_TOKEN, timeout: '2s', retries: 0, ...options.fleet?.config } } : {}),
@@ -118,7 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     trustedProxies: options.trustedProxies ?? [],
     ...(options.stripHeaders ? { stripHeaders: options.stripHeaders } : {}),
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
-    session: { secrets: [TEST_SECRET], ...options.session },
+    session: { secrets: [TEST_SECRET], revocation, ...options.session },
     routes,
     ...(breakGlass ? { breakGlass } : {}),
     logging: { level: 'info' },
@@ -144,6 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       clientSecret: 'test-client-secret',
       redirectUris: [`${url}/.trustgate/callback`, `http://localhost:${bound.port}/.trustgate/callback`],
       postLogoutRedirectUris: [`${url}/.trustgate/signed-out`, `http://localhost:${bound.port}/.trustgate/signed-out`],
+      backchannelLogoutUri: `${url}/.trustgate/backchannel-logout`,
       tokenEndpointAuthMethod: 'client_secret_basic',
     });
   if (!options.idpDown) registerClient();
@@ -158,6 +172,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     resultLog,
     breakGlassDir,
     configFile,
+    revocationDir,
     async auditEvents() {
       if (!breakGlassDir) return [];
       const text = await readFile(path.join(breakGlassDir, BREAK_GLASS_FILES.audit), 'utf8').catch(() => '');
@@ -172,6 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (resultsDir) await rm(resultsDir, { recursive: true, force: true });
       if (ownBreakGlassDir) await rm(ownBreakGlassDir, { recursive: true, force: true });
       if (configDir) await rm(configDir, { recursive: true, force: true });
+      if (ownRevocationDir) await rm(ownRevocationDir, { recursive: true, force: true });
     },
   };
 }

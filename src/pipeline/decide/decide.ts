@@ -18,6 +18,7 @@ export const REASONS = [
   'session-expired',
   'session-idle',
   'session-refresh-failed',
+  'session-revoked',
   'device-check-not-required',
   'device-compliant',
   'device-unknown',

@@ -1,11 +1,11 @@
-// Stage 1: who is this? Reads the session cookie (decoded sessions are cached), enforces lifetime and
-// idle timeout, refreshes IdP tokens shortly before they expire (a failed refresh ends the session) and
+// Stage 1: who is this? Reads the session cookie (decoded sessions are cached), checks the revocation
+// list on every request (the cache never skips it), enforces lifetime and idle timeout, refreshes IdP tokens shortly before they expire (a failed refresh ends the session) and
 // slides the idle window by re-sealing the cookie now and then, not on every request.
 import { parseCookie } from 'cookie';
 import type { RequestContext } from '../request-context.ts';
 import type { Session } from './session-cookie.ts';
 
-export type SessionProblem = 'session-missing' | 'session-invalid' | 'session-expired' | 'session-idle' | 'session-refresh-failed';
+export type SessionProblem = 'session-missing' | 'session-invalid' | 'session-expired' | 'session-idle' | 'session-refresh-failed' | 'session-revoked';
 
 export type UserResult = { readonly session: Session; readonly problem?: undefined } | { readonly session?: undefined; readonly problem: SessionProblem };
 
@@ -21,7 +21,9 @@ export async function identifyUser(ctx: RequestContext, options: { canSetCookie:
       ? 'session-expired'
       : nowMs - session.lastSeenAtMs > config.session.idleTimeout
         ? 'session-idle'
-        : undefined;
+        : ctx.runtime.revocation.isRevoked(session)
+          ? 'session-revoked'
+          : undefined;
   if (problem || !session) return endSession(ctx, problem ?? 'session-invalid', options);
   if (!options.canSetCookie) return { session };
 
@@ -79,6 +81,7 @@ async function refresh(ctx: RequestContext, session: Session): Promise<Session |
     if (identity.sub !== session.sub) return undefined;
     return {
       ...session,
+      idpSid: identity.sid ?? session.idpSid,
       email: identity.email,
       name: identity.name ?? session.name,
       groups: identity.groups,

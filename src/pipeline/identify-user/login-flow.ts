@@ -2,7 +2,7 @@
 // per attempt, named for the attempt's state and scoped to the callback path, so two tabs signing in at once
 // both finish), callback (checks, code exchange, new session; the attempt's cookie is used up) and logout
 // (RP-initiated where the IdP supports it). https://openid.net/specs/openid-connect-core-1_0.html#CodeFlowAuth
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { GatewayError } from '../../errors.ts';
@@ -72,6 +72,8 @@ export async function finishLogin(ctx: RequestContext, query: string): Promise<s
   const identity = await oidc.exchangeCode(query, payload);
   const nowMs = now();
   const session: Session = {
+    id: randomBytes(18).toString('base64url'),
+    idpSid: identity.sid,
     sub: identity.sub,
     email: identity.email,
     name: identity.name,
@@ -115,15 +117,25 @@ async function takeAttempt(ctx: RequestContext, state: string): Promise<LoginSta
   return mine && state !== '' && mine.state === state ? mine : undefined;
 }
 
-/** Clears the session and returns the IdP's end-session URL (or our signed-out page). */
-export async function logout(ctx: RequestContext): Promise<string> {
-  const { sessions, oidc, config } = ctx.runtime;
-  const value = readCookie(ctx, sessions.name);
-  const session = value ? await sessions.read(value) : undefined;
+/**
+ * Ends `session` (the live session whose sign-out form was posted, if any) everywhere: it goes on the
+ * revocation list (so a copied cookie is refused on every replica), its refresh token is revoked at the
+ * IdP (RFC 7009, best effort) and the cookie is cleared. Returns the IdP's end-session URL, which ends
+ * the IdP session even without a live session (client_id, no id_token_hint), or our signed-out page.
+ */
+export async function logout(ctx: RequestContext, session: Session | undefined): Promise<string> {
+  const { sessions, oidc, config, revocation, log } = ctx.runtime;
   ctx.setCookies.push(sessions.clearCookieHeader({ secure: ctx.listener.secureCookies }));
   const signedOut = config.oidc.postLogoutRedirectUrl ?? `${servedOrigins(ctx).own ?? ''}/.trustgate/signed-out`;
-  if (!session) return signedOut;
-  return oidc.endSessionUrl(session.idToken, signedOut)?.href ?? signedOut;
+  if (session) {
+    await revocation.revokeSession(session);
+    if (session.refreshToken) {
+      await oidc.revokeRefreshToken(session.refreshToken).catch((error: unknown) => {
+        log.warn({ requestId: ctx.id, user: session.sub, err: String((error as Error).cause ?? error) }, 'refresh token revocation failed');
+      });
+    }
+  }
+  return oidc.endSessionUrl(session?.idToken, signedOut)?.href ?? signedOut;
 }
 
 function loginCookie(ctx: RequestContext, name: string, value: string, maxAge: number): string {

@@ -1,7 +1,9 @@
 // The gateway's OpenID Connect relying party (openid-client v6): discovery with retry, authorization
-// code + PKCE (S256) URLs, code exchange with state and nonce checks, refresh, and RP-initiated logout.
+// code + PKCE (S256) URLs, code exchange with state and nonce checks, refresh, RP-initiated logout,
+// refresh-token revocation (RFC 7009) and the IdP's signing keys for back-channel logout tokens.
 // openid-client errors are turned into GatewayErrors here; nothing above sees them.
 import * as oidc from 'openid-client';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { GatewayError } from '../../errors.ts';
 import type { OidcConfig } from '../../config/schema.ts';
 import { isLoopbackHost } from '../../http/loopback.ts';
@@ -14,6 +16,8 @@ export interface Identity {
   refreshToken: string | undefined;
   accessToken: string | undefined;
   idToken: string | undefined;
+  /** The IdP session id (ID token `sid`), when the IdP sends one (back-channel logout matches on it). */
+  sid: string | undefined;
   /** When the IdP tokens expire (ms since epoch), if the IdP said. */
   tokenExpiresAtMs: number | undefined;
 }
@@ -35,6 +39,10 @@ export interface OidcClient {
   /** The user's current email and groups from the userinfo endpoint (OIDC Core 5.3); throws TG_ERR_SIGNIN_FAILED. */
   userinfo(accessToken: string, sub: string): Promise<Pick<Identity, 'email' | 'name' | 'groups'>>;
   endSessionUrl(idTokenHint: string | undefined, postLogoutRedirectUri: string): URL | undefined;
+  /** Revokes a refresh token where the IdP advertises revocation_endpoint (RFC 7009); false when it does not. */
+  revokeRefreshToken(refreshToken: string): Promise<boolean>;
+  /** The discovered issuer and its key set (jwks_uri), for verifying logout tokens. */
+  signingKeys(): Promise<{ issuer: string; keys: JWTVerifyGetKey }>;
   close(): void;
 }
 
@@ -49,6 +57,7 @@ export function createOidcClient(deps: {
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelayMs = 500;
   let closed = false;
+  let remoteKeys: { uri: string; keys: JWTVerifyGetKey } | undefined;
 
   function discover(): Promise<oidc.Configuration> {
     if (configuration) return Promise.resolve(configuration);
@@ -111,6 +120,7 @@ export function createOidcClient(deps: {
       refreshToken: tokens.refresh_token,
       accessToken: tokens.access_token,
       idToken: tokens.id_token,
+      sid: typeof claims?.sid === 'string' && claims.sid !== '' ? claims.sid : undefined,
       tokenExpiresAtMs: expiresIn === undefined ? undefined : now() + expiresIn * 1000,
     };
   }
@@ -172,6 +182,25 @@ export function createOidcClient(deps: {
       const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: config.clientId };
       if (idTokenHint) params.id_token_hint = idTokenHint;
       return oidc.buildEndSessionUrl(configuration, params);
+    },
+    async revokeRefreshToken(refreshToken) {
+      const found = await discover();
+      if (!found.serverMetadata().revocation_endpoint) return false;
+      try {
+        await oidc.tokenRevocation(found, refreshToken, { token_type_hint: 'refresh_token' });
+        return true;
+      } catch (cause) {
+        throw new GatewayError('TG_ERR_IDP_UNAVAILABLE', 'The identity provider did not revoke the refresh token.', { cause });
+      }
+    },
+    async signingKeys() {
+      const found = await discover();
+      const metadata = found.serverMetadata();
+      if (!metadata.jwks_uri) throw new GatewayError('TG_ERR_IDP_UNAVAILABLE', 'The identity provider advertises no jwks_uri.');
+      if (remoteKeys?.uri !== metadata.jwks_uri) {
+        remoteKeys = { uri: metadata.jwks_uri, keys: createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: config.discoveryTimeout }) };
+      }
+      return { issuer: metadata.issuer, keys: remoteKeys.keys };
     },
     close() {
       closed = true;

@@ -1,5 +1,7 @@
 // The session cookie: seal/open the signed-in user's session, with decoded sessions kept in an LRU
 // keyed by the cookie value, so the hot path does no JWE crypto for a session it has already seen.
+// The cache only saves decryption: whether a session was revoked is checked on every request
+// (identify-user), so a cached session is never trusted past its revocation.
 import { LRUCache } from 'lru-cache';
 import { stringifySetCookie } from 'cookie';
 import { z } from 'zod';
@@ -7,6 +9,8 @@ import type { SessionConfig } from '../../config/schema.ts';
 import { createSealer } from './create-sealer.ts';
 
 const sessionSchema = z.object({
+  /** Random, per sign-in: what sign-out puts on the revocation list (cookies without one do not open). */
+  id: z.string().min(16),
   sub: z.string(),
   email: z.string(),
   name: z.string().optional(),
@@ -21,6 +25,8 @@ const sessionSchema = z.object({
   idToken: z.string().optional(),
   /** When the IdP last confirmed `groups` (sign-in, refresh, userinfo); admin pages need it recent. */
   groupsConfirmedAtMs: z.number().optional(),
+  /** The IdP's session id (the ID token's `sid`), matched by back-channel logout. */
+  idpSid: z.string().optional(),
 });
 
 export type Session = Readonly<z.output<typeof sessionSchema>>;
