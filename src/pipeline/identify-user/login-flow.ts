@@ -8,7 +8,7 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import { GatewayError } from '../../errors.ts';
 import type { RequestContext } from '../request-context.ts';
 import { requireOwnOrigin, servedOrigins } from '../served-origins.ts';
-import { issueCookie, readCookie } from './identify-user.ts';
+import { issueCookie } from './identify-user.ts';
 import { safeReturnUrl } from './return-url.ts';
 import type { Session } from './session-cookie.ts';
 
