@@ -22,6 +22,7 @@ import { createCsrf } from './http/csrf.ts';
 import { createTrustRuntime } from './pipeline/gather-posture/create-trust-runtime.ts';
 import { createBreakGlass } from './break-glass/create-break-glass.ts';
 import { createSessionRevocation } from './sessions/create-session-revocation.ts';
+import { isAdminHost } from './http/admin-host.ts';
 
 export interface RuntimeDeps {
   log: Logger;
@@ -41,7 +42,7 @@ export function buildRuntime(config: GatewayConfig, deps: RuntimeDeps, previous?
   const keepSession = previous && old && same(old.session, config.session);
   const keepBreakGlass = previous?.breakGlass && old && same(old.breakGlass, config.breakGlass) && config.routes.some((r) => r.breakGlass?.allowed);
   const { fleet, posture, metrics, policyCreatedAt } = keepFleet ? previous : buildPosture(config, now);
-  return {
+  const runtime: Runtime = {
     config,
     log,
     now,
@@ -70,7 +71,33 @@ export function buildRuntime(config: GatewayConfig, deps: RuntimeDeps, previous?
     forwarders: buildForwarders(config, previous),
     trustedProxies: createTrustedProxies(config.trustedProxies),
     headerFilter: createHeaderFilter({ stripHeaders: config.stripHeaders, certificateHeader: config.deviceIdentity.certificateHeader }),
+    adminHost: undefined,
   };
+  return { ...runtime, adminHost: buildAdminHost(runtime, keepSession ? previous : undefined) };
+}
+
+/**
+ * The runtime as the admin host sees it: its own host-only session cookie (`__Host-` prefixed where the
+ * listener sets Secure cookies), login state and CSRF keys, each sealed for the admin scope so a route
+ * host's session never opens the console and the console's never opens a route; no routes (nothing is
+ * proxied there, and sign-in may only return to the admin host); the callback and signed-out page on the
+ * admin host itself, whatever oidc.redirectUrl says for the route hosts.
+ */
+function buildAdminHost(runtime: Runtime, previous: Runtime | undefined): Runtime['adminHost'] {
+  const { config, now } = runtime;
+  const host = config.admin.host;
+  if (host === undefined) return undefined;
+  const kept = previous?.adminHost?.plain;
+  const loginSealer = kept?.loginSealer ?? createSealer({ secrets: config.session.secrets, purpose: 'admin-login' });
+  const csrf = kept?.csrf ?? createCsrf(config.session.secrets, 'admin csrf');
+  const routes = { match: () => undefined, servesHost: (h: string) => isAdminHost(host, h), isPublicPath: () => false };
+  const oidc = { ...config.oidc, redirectUrl: undefined, postLogoutRedirectUrl: undefined };
+  const view = (secure: boolean, before: Runtime | undefined): Runtime => {
+    const session = { ...config.session, cookieName: `${secure ? '__Host-' : ''}${config.session.cookieName}_admin`, cookieDomain: undefined };
+    const sessions = before?.sessions ?? createSessionCookie({ config: session, now, purpose: 'admin-session' });
+    return { ...runtime, config: { ...config, session, oidc }, sessions, loginSealer, csrf, routes };
+  };
+  return { secure: view(true, previous?.adminHost?.secure), plain: view(false, kept) };
 }
 
 function buildPosture(config: GatewayConfig, now: () => number): Pick<Runtime, 'fleet' | 'posture' | 'metrics' | 'policyCreatedAt'> {

@@ -14,6 +14,7 @@ import { clientView } from './http/client-address.ts';
 import { buildRuntime, disposeRuntime } from './build-runtime.ts';
 import { isLoopbackHost } from './http/loopback.ts';
 import { answerClientError, refuseConnect } from './http/answer-client-error.ts';
+import { isAdminHost } from './http/admin-host.ts';
 import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
 import type { ResultsSource } from './pipeline/gather-posture/results-source.ts';
@@ -117,6 +118,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         const host = listener.address.includes(':') ? `[${listener.address}]` : listener.address;
         bound.push({ name: listener.name ?? `listener-${index}`, url: `${scheme}://${host}:${port}`, port });
       }
+      logAdminHost(runtime);
       if (store) {
         const initial = versionOf(readFileSync(store.file, 'utf8'));
         watcher = watchConfigFile({ file: store.file, initialVersion: initial, log, env: store.env, apply: (next) => gateway.reload(next) });
@@ -139,6 +141,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
   };
   return gateway;
+}
+
+function logAdminHost(runtime: Runtime): void {
+  const host = runtime.config.admin.host;
+  if (host === undefined) runtime.log.warn('admin console disabled: admin.host is not set, so no host serves /.trustgate/admin/');
+  else runtime.log.info({ adminHost: host }, `admin console served only on ${host}; every route host answers 404 for /.trustgate/admin/`);
 }
 
 function createListenerServer(listener: ListenerConfig, track: { enter(): Runtime; leave(used: Runtime): void }, log: Logger): http.Server {
@@ -181,8 +189,11 @@ function createListenerServer(listener: ListenerConfig, track: { enter(): Runtim
   return server;
 }
 
-function createContext(runtime: Runtime, listener: ListenerInfo, req: http.IncomingMessage, res: http.ServerResponse | undefined): RequestContext {
-  const view = clientView(req, runtime.trustedProxies, listener.protocol);
+function createContext(used: Runtime, listener: ListenerInfo, req: http.IncomingMessage, res: http.ServerResponse | undefined): RequestContext {
+  const view = clientView(req, used.trustedProxies, listener.protocol);
+  // The admin host gets its own cookie scope; everything it does then reads the admin host's runtime view.
+  const adminView = isAdminHost(used.config.admin.host, view.host) ? used.adminHost : undefined;
+  const runtime = adminView ? (listener.secureCookies ? adminView.secure : adminView.plain) : used;
   return {
     id: randomUUID(),
     startedAtMs: performance.now(),

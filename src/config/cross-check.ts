@@ -10,6 +10,7 @@ import { compileSanPattern } from '../pipeline/identify-device/device-certificat
 export function crossCheckConfig(config: GatewayConfig): ConfigProblem[] {
   return [
     ...checkRoutes(config),
+    ...checkAdminHost(config),
     ...checkDeviceRules(config),
     ...checkAddressList(config.trustedProxies, 'trustedProxies'),
     ...checkAddressList(config.metrics.allowFrom, 'metrics.allowFrom'),
@@ -96,6 +97,21 @@ function checkRoutes(config: GatewayConfig): ConfigProblem[] {
     });
   });
   return problems;
+}
+
+/**
+ * The admin host serves nothing but the console, so no route may live there. Ports do not separate
+ * cookies (RFC 6265 §8.5), so a route on the same name at another port would share the console's cookies.
+ */
+function checkAdminHost(config: GatewayConfig): ConfigProblem[] {
+  const adminHost = config.admin.host;
+  if (adminHost === undefined) return [];
+  const bare = (host: string): string => host.replace(/:\d+$/, '');
+  return config.routes.flatMap((route, i) =>
+    bare(route.host) === bare(adminHost)
+      ? [{ path: `routes[${i}].host`, message: `${route.host} is the admin host (admin.host ${adminHost}), which serves only the admin console; give the route another host` }]
+      : [],
+  );
 }
 
 export function isUnderPrefix(path: string, prefix: string): boolean {

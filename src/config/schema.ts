@@ -169,6 +169,11 @@ const routeSchema = z.strictObject({
   minTrustScore: trustRuleSchema.optional(),
   opa: opaRuleSchema.optional(),
   breakGlass: breakGlassRuleSchema.optional(),
+  /**
+   * Shown to a signed-in user this route refuses (page and JSON) instead of who is allowed in: the allow
+   * lists are never shown to the person who was refused.
+   */
+  deniedMessage: z.string().trim().min(1).max(500).optional(),
 });
 
 const fleetSchema = z.strictObject({
@@ -289,7 +294,12 @@ export const configSchema = z.strictObject({
   breakGlass: breakGlassSchema.default(breakGlassSchema.parse({})),
   admin: z
     .strictObject({
-      /** Members of these IdP groups may use /.trustgate/admin/ (grants, and later routes). */
+      /**
+       * The only host that serves the admin console (/.trustgate/admin/…), in its own cookie scope; every
+       * route host answers 404 there. Unset: the console is not served at all.
+       */
+      host: hostName.optional(),
+      /** Members of these IdP groups may use the console (routes, history, decisions, grants). */
       groups: z.array(z.string().min(1)).default(['trustgate-admins']),
       /** Admin pages need group membership the IdP confirmed this recently (refresh or userinfo). */
       groupsMaxAge: duration.default(5 * 60_000),

@@ -26,6 +26,8 @@ const RESULTS_INTERVAL_MS = 60_000;
 
 export interface Demo {
   gatewayUrl: string;
+  /** The admin console's own host (admin.host), e.g. http://admin.localhost:8080. */
+  adminUrl: string;
   fleetUrl: string;
   close(): Promise<void>;
 }
@@ -61,7 +63,9 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
     : undefined;
   // The gateway runs from a copy the admin console may edit, so demo edits never touch the repository's file.
   const configDir = options.ephemeralPorts ? await mkdtemp(path.join(tmpdir(), 'trustgate-demo-config-')) : path.resolve('var');
-  const editable = await writeEditableCopy(configFile, configDir, options.ephemeralPorts ? { issuer: idp.issuer, upstream: app.url, fleetUrl: fleet.url, resultsFile } : undefined);
+  // With free ports the admin host names no port (admin.localhost then matches whichever port was bound).
+  const adminHost = fileConfig.admin.host && options.ephemeralPorts ? fileConfig.admin.host.replace(/:\d+$/, '') : fileConfig.admin.host;
+  const editable = await writeEditableCopy(configFile, configDir, options.ephemeralPorts ? { issuer: idp.issuer, upstream: app.url, fleetUrl: fleet.url, resultsFile, adminHost } : undefined);
   const patched: GatewayConfig = options.ephemeralPorts
     ? {
         ...fileConfig,
@@ -72,6 +76,7 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
         ...(fileConfig.trust && resultsFile ? { trust: { ...fileConfig.trust, source: { kind: 'result-log' as const, file: resultsFile } } } : {}),
         breakGlass: demoBreakGlass(configDir),
         session: { ...fileConfig.session, revocation: demoRevocation(configDir) },
+        admin: { ...fileConfig.admin, host: adminHost },
       }
     : fileConfig;
   // The copy says the same as the patched config (the loader turns one into the other); reading it back proves it.
@@ -81,18 +86,22 @@ export async function startDemo(configFile: string, options: DemoOptions = {}): 
   const gateway = createGateway(config, { log, configFile: editable });
   const [bound] = await gateway.listen();
   const gatewayUrl = `http://${route.host}:${bound?.port}`;
+  const adminUrl = adminHost === undefined ? '' : /:\d+$/.test(adminHost) ? `http://${adminHost}` : `http://${adminHost}:${bound?.port}`;
+  // The admin host signs in on its own: its callback and signed-out page are registered too.
+  const origins = adminUrl ? [gatewayUrl, adminUrl] : [gatewayUrl];
   idp.registerClient({
     clientId: config.oidc.clientId,
     clientSecret: config.oidc.clientSecret,
-    redirectUris: [`${gatewayUrl}${CALLBACK_PATH}`],
-    postLogoutRedirectUris: [`${gatewayUrl}/.trustgate/signed-out`],
+    redirectUris: origins.map((origin) => `${origin}${CALLBACK_PATH}`),
+    postLogoutRedirectUris: origins.map((origin) => `${origin}/.trustgate/signed-out`),
     backchannelLogoutUri: `${gatewayUrl}/.trustgate/backchannel-logout`,
     tokenEndpointAuthMethod: 'client_secret_basic',
   });
-  if (!options.quiet) printWelcome(gatewayUrl, idp.issuer, fleet.url, app.url, resultsFile, editable);
+  if (!options.quiet) printWelcome({ gatewayUrl, adminUrl, issuer: idp.issuer, fleetUrl: fleet.url, appUrl: app.url, resultsFile, editable });
 
   return {
     gatewayUrl,
+    adminUrl,
     fleetUrl: fleet.url,
     async close() {
       await gateway.close();
@@ -118,7 +127,15 @@ function demoBreakGlass(dir: string): GatewayConfig['breakGlass'] {
   };
 }
 
-async function writeEditableCopy(configFile: string, dir: string, patch: { issuer: string; upstream: string; fleetUrl: string; resultsFile: string | undefined } | undefined): Promise<string> {
+interface DemoPatch {
+  issuer: string;
+  upstream: string;
+  fleetUrl: string;
+  resultsFile: string | undefined;
+  adminHost: string | undefined;
+}
+
+async function writeEditableCopy(configFile: string, dir: string, patch: DemoPatch | undefined): Promise<string> {
   const text = await readFile(configFile, 'utf8');
   const doc = parseDocument(text);
   if (patch) {
@@ -128,6 +145,7 @@ async function writeEditableCopy(configFile: string, dir: string, patch: { issue
     doc.setIn(['oidc', 'issuer'], patch.issuer);
     doc.setIn(['fleet', 'url'], patch.fleetUrl);
     if (patch.resultsFile) doc.setIn(['trust', 'source', 'file'], patch.resultsFile);
+    if (patch.adminHost) doc.setIn(['admin', 'host'], patch.adminHost);
     // Grants and audit of a throwaway demo stay in its temp dir (earlier runs must not count against bob's daily limit).
     doc.setIn(['breakGlass'], doc.createNode(demoBreakGlass(dir)));
     doc.setIn(['session', 'revocation'], doc.createNode(demoRevocation(dir)));
@@ -138,7 +156,17 @@ async function writeEditableCopy(configFile: string, dir: string, patch: { issue
   return target;
 }
 
-function printWelcome(gatewayUrl: string, issuer: string, fleetUrl: string, appUrl: string, resultsFile: string | undefined, editable: string): void {
+interface Welcome {
+  gatewayUrl: string;
+  adminUrl: string;
+  issuer: string;
+  fleetUrl: string;
+  appUrl: string;
+  resultsFile: string | undefined;
+  editable: string;
+}
+
+function printWelcome({ gatewayUrl, adminUrl, issuer, fleetUrl, appUrl, resultsFile, editable }: Welcome): void {
   const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(26)} ${u.groups.join(', ').padEnd(28)} ${u.description ?? ''}`).join('\n');
   console.log(`
   Trustgate demo is running.
@@ -154,7 +182,7 @@ ${resultsFile ? `    osquery results   ${resultsFile}
                       (${gatewayUrl}/reports/ needs a trust score of 70: alice's MacBook
                       scores 100, carol's laptop 60 and is turned away there)
 ` : ''}
-    Admin console     ${gatewayUrl}/.trustgate/admin/   (sign in as alice: routes, history, decisions)
+    Admin console     ${adminUrl ? `${adminUrl}/   (its own host; sign in as alice: routes, history, decisions)` : 'disabled (set admin.host)'}
                       Edits go to ${path.relative(process.cwd(), editable) || editable}, a fresh copy of the
                       repository's config made at every start; the repository's file never changes.
 

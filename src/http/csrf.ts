@@ -19,8 +19,9 @@ export interface Csrf {
   verifyAnonymous(cookieValue: string | undefined, token: string | undefined, origin: string | undefined, expectedOrigin: string): boolean;
 }
 
-export function createCsrf(secrets: readonly string[]): Csrf {
-  const keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'trustgate', 'trustgate csrf', 32)));
+/** `purpose` separates key sets: the admin host's tokens are never valid on a route host, nor the reverse. */
+export function createCsrf(secrets: readonly string[], purpose = 'csrf'): Csrf {
+  const keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'trustgate', `trustgate ${purpose}`, 32)));
   const sign = (key: Buffer, session: Session, scope: string): string =>
     createHmac('sha256', key).update(`${scope}\n${session.sub}\n${session.createdAtMs}`).digest('base64url');
   function matches(session: Session, token: string | undefined, scope = 'form'): boolean {

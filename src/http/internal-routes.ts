@@ -1,5 +1,6 @@
-// The gateway's own endpoints under /.trustgate/ on every host: health, readiness, sign-in, callback,
-// sign-out (confirmation page + CSRF-protected POST), back-channel logout. They are matched on the
+// The gateway's own endpoints under /.trustgate/: health, readiness, sign-in, callback, sign-out
+// (confirmation page + CSRF-protected POST), back-channel logout on every host; the admin console
+// ("admin…") only on admin.host (see admin-host.ts). They are matched on the
 // normalised path, so "/app/../.trustgate/x" lands here too.
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
@@ -17,6 +18,7 @@ import { showDecisions, showHistory } from './admin-history.ts';
 import { showSignOut, signOut } from './sign-out.ts';
 import { backchannelLogout } from './backchannel-logout.ts';
 import { revokeUserSessions, showSessions } from './admin-sessions.ts';
+import { checkHandlerHost } from './admin-host.ts';
 
 export const INTERNAL_PREFIX = '/.trustgate/';
 
@@ -50,6 +52,8 @@ const HANDLERS: Record<string, { methods: readonly string[]; handle: Handler }> 
 
 export async function handleInternal(ctx: RequestContext): Promise<void> {
   const name = (ctx.target?.path ?? '').slice(INTERNAL_PREFIX.length).replace(/\/$/, '');
+  // Before the method check: a 405 would tell a route host's visitor that the console exists.
+  checkHandlerHost(ctx, name);
   const handler = Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
   if (!handler) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no such gateway page.');
   if (!handler.methods.includes(ctx.req.method ?? '')) {

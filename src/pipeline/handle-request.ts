@@ -5,7 +5,8 @@ import { GatewayError, toGatewayError } from '../errors.ts';
 import { checkFraming } from '../http/check-framing.ts';
 import { normalizeTarget } from '../http/normalize-path.ts';
 import { writeRawError } from '../http/raw-error.ts';
-import { sendError } from '../http/respond.ts';
+import { redirect, sendError } from '../http/respond.ts';
+import { consoleHome, onAdminHost, refuseConsoleSpelling } from '../http/admin-host.ts';
 import { handleInternal, INTERNAL_PREFIX } from '../http/internal-routes.ts';
 import type { RequestContext } from './request-context.ts';
 import { evaluate } from './evaluate-request.ts';
@@ -19,6 +20,11 @@ export async function handleRequest(ctx: RequestContext): Promise<void> {
       await handleInternal(ctx);
       return;
     }
+    if (onAdminHost(ctx)) {
+      redirect(ctx, consoleHome(ctx, ctx.target.path));
+      return;
+    }
+    refuseConsoleSpelling(ctx, ctx.target.path);
     const decision = await evaluate(ctx, { canSetCookie: true });
     await act(ctx, decision);
   } catch (error) {
@@ -33,6 +39,8 @@ export async function handleRequest(ctx: RequestContext): Promise<void> {
 export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<number> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, undefined, 'upgrade'));
+    if (onAdminHost(ctx)) throw new GatewayError('TG_ERR_NO_ROUTE', 'The admin host serves no WebSockets.');
+    refuseConsoleSpelling(ctx, ctx.target.path);
     // The gateway's own endpoints are never proxied, and none of them speaks WebSocket.
     if (isInternalPath(ctx.target.path)) {
       throw new GatewayError('TG_ERR_BAD_REQUEST', "The gateway's own pages do not accept WebSocket connections.", { details: { reason: 'websocket-not-served' } });

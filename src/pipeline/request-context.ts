@@ -54,6 +54,11 @@ export interface Runtime {
   /** Present when the gateway runs from a config file admins may edit. */
   readonly admin: { readonly store: ConfigStore; apply(config: GatewayConfig, version: string): void } | undefined;
   readonly metricsAllowed: TrustedProxies;
+  /**
+   * With admin.host: this runtime as the admin host sees it (its own session cookie, login state and CSRF
+   * keys, no routes), for listeners that set Secure cookies and for those that do not.
+   */
+  readonly adminHost: { readonly secure: Runtime; readonly plain: Runtime } | undefined;
 }
 
 export interface ListenerInfo {

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BREAK_GLASS_FILES, startStack, type Stack } from '../support/start-stack.ts';
 import { BREAK_GLASS_ROUTE, adminGrants, eventsNamed, requestGrant, revoke, signedIn, upstreamHeaders } from '../support/break-glass-client.ts';
+import { signedInAdmin } from '../support/admin-client.ts';
 
 function breakGlassService(stack: Stack) {
   const service = stack.gateway.runtime().breakGlass;
@@ -50,7 +51,7 @@ describe('the file store across a restart', () => {
     expect(second.decisions().at(-1)).toMatchObject({ reasons: ['break-glass-active', 'policy-failed'], grant: grantId });
     const events = await second.auditEvents();
     expect(events.map((e) => e.event)).toEqual(['break-glass.requested', 'break-glass.granted', 'break-glass.first-use']);
-    const alice = await signedIn(second, 'alice');
+    const alice = await signedInAdmin(second, 'alice');
     expect((await adminGrants(alice, second)).html).toContain(`data-grant-id="${grantId}"`);
   });
 });
@@ -89,7 +90,7 @@ describe('two gateways sharing a Redis store', () => {
     expect(eventsNamed(await b.auditEvents(), 'first-use', grantId)).toHaveLength(1);
     expect(eventsNamed(await a.auditEvents(), 'first-use', grantId)).toHaveLength(0);
 
-    const alice = await signedIn(a, 'alice');
+    const alice = await signedInAdmin(a, 'alice');
     const page = await adminGrants(alice, a);
     expect(page.html).toContain(`data-grant-id="${grantId}"`);
     expect((await revoke(alice, a, { id: grantId, csrf: page.csrf })).status).toBe(302);

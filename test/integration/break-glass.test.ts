@@ -6,6 +6,7 @@ import { startStack, testClock, type Stack } from '../support/start-stack.ts';
 import {
   BOB, BREAK_GLASS_ROUTE, BREAK_GLASS_RULE, FIFTEEN_MINUTES, GOOD_REASON, ONE_HOUR, adminGrants, breakGlassLink, eventsNamed, openForm, postBreakGlass, requestGrant, revoke, signedIn, upstreamHeaders,
 } from '../support/break-glass-client.ts';
+import { signedInAdmin } from '../support/admin-client.ts';
 
 function breakGlassService(stack: Stack) {
   const service = stack.gateway.runtime().breakGlass;
@@ -207,8 +208,8 @@ describe('what grants may cover, and the admins', () => {
     expect(status).toBe(200);
     expect((await bob.request(`${stack.url}/`)).status).toBe(200);
 
-    for (const user of ['erin', 'bob']) expect((await adminGrants(await signedIn(stack, user), stack)).status).toBe(403);
-    const alice = await signedIn(stack, 'alice');
+    for (const user of ['erin', 'bob']) expect((await adminGrants(await signedInAdmin(stack, user), stack)).status).toBe(403);
+    const alice = await signedInAdmin(stack, 'alice');
     const page = await adminGrants(alice, stack);
     expect(page.status).toBe(200);
     const row = /<tr data-testid="grant" data-grant-id="([^"]+)">([\s\S]*?)<\/tr>/.exec(page.html);

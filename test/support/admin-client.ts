@@ -1,7 +1,9 @@
 // Drives the admin console like a browser: reads a form's fields out of the page (inputs, ticked
-// checkboxes, textareas, selected options), lets a test change some, and posts them back.
+// checkboxes, textareas, selected options), lets a test change some, and posts them back; signs admins in
+// on the admin host (admin.host), the only host that serves the console.
 import type { BrowserClient } from './browser-client.ts';
-import { unescapeHtml } from './break-glass-client.ts';
+import { signedIn, unescapeHtml } from './break-glass-client.ts';
+import type { Stack } from './start-stack.ts';
 
 export type Fields = Array<[string, string]>;
 
@@ -64,4 +66,18 @@ export function fieldBlock(html: string, name: string): string {
   if (start === -1) return '';
   const next = html.indexOf('data-field="', start + 1);
   return html.slice(start, next === -1 ? undefined : next);
+}
+
+/**
+ * A client signed in as `user` on a route host and then on the admin host (its own sign-in round trip and
+ * cookie; the IdP's session lets the second one through without the sign-in page), so it can use both.
+ */
+export async function signedInAdmin(stack: Stack, user: string): Promise<BrowserClient> {
+  const client = await signedIn(stack, user);
+  const { response, hops } = await client.follow(`${stack.adminUrl}/.trustgate/admin/`);
+  await response.arrayBuffer();
+  if (!hops.some((hop) => hop.url.startsWith(`${stack.adminUrl}/.trustgate/callback`))) {
+    throw new Error(`expected a sign-in on the admin host, got ${hops.map((h) => `${h.status} ${h.url}`).join(' -> ')}`);
+  }
+  return client;
 }

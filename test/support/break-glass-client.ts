@@ -88,15 +88,15 @@ export async function upstreamHeaders(client: BrowserClient, url: string): Promi
   return ((await response.json()) as { headers: Record<string, string> }).headers;
 }
 
-/** The admins' grants page and the CSRF token its revoke buttons carry. */
+/** The admins' grants page on the admin host and the CSRF token its revoke buttons carry. */
 export async function adminGrants(client: BrowserClient, stack: Stack): Promise<{ status: number; html: string; csrf: string }> {
-  const response = await client.request(`${stack.url}/.trustgate/admin/grants`);
+  const response = await client.request(`${stack.adminUrl}/.trustgate/admin/grants`);
   const html = await response.text();
   return { status: response.status, html, csrf: hiddenField(html, 'csrf') ?? '' };
 }
 
 export function revoke(client: BrowserClient, stack: Stack, fields: Record<string, string>): Promise<Response> {
-  return postForm(client, `${stack.url}/.trustgate/admin/grants/revoke`, { return: `${stack.url}/.trustgate/admin/grants`, ...fields });
+  return postForm(client, `${stack.adminUrl}/.trustgate/admin/grants/revoke`, { return: `${stack.adminUrl}/.trustgate/admin/grants`, ...fields });
 }
 
 export function eventsNamed(events: AuditLine[], name: string, grantId?: string): AuditLine[] {

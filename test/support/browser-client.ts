@@ -1,6 +1,7 @@
 // A cookie-keeping HTTP client for integration tests: follows redirects by hand (so tests can look at
 // every hop) and stores cookies per host and path, the way a browser would for these loopback hosts.
 import { parseSetCookie } from 'cookie';
+import { loopbackAgent } from './loopback-lookup.ts';
 
 interface StoredCookie {
   name: string;
@@ -36,7 +37,8 @@ export class BrowserClient {
     if (!headers.has('accept')) headers.set('accept', 'text/html,application/xhtml+xml');
     // A browser's page navigation (Node's fetch itself adds "Sec-Fetch-Mode: cors" to everything).
     if ((init.method ?? 'GET') === 'GET' && !headers.has('sec-fetch-dest')) headers.set('sec-fetch-dest', 'document');
-    const response = await fetch(target, { ...this.defaults, ...init, headers, redirect: 'manual' });
+    // *.localhost names (the admin host) reach loopback through loopbackAgent, as in a browser.
+    const response = await fetch(target, { dispatcher: loopbackAgent, ...this.defaults, ...init, headers, redirect: 'manual' } as RequestInit);
     this.store(target, response.headers.getSetCookie());
     return response;
   }

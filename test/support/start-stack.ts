@@ -18,6 +18,9 @@ import type { ResultsSource } from '../../src/pipeline/gather-posture/results-so
 const DEMO_FLEET_DATA = new URL('../../config/fleet-simulator.yaml', import.meta.url).pathname;
 export const FLEET_TOKEN = 'test-fleet-token';
 
+/** The admin console's host in the tests (admin.host): any port, resolved to loopback by the test clients. */
+export const ADMIN_HOST = 'admin.localhost';
+
 export const TEST_SECRET = 'test-session-secret-0123456789-abcdefghij';
 
 export interface StackOptions {
@@ -62,6 +65,11 @@ export interface StackOptions {
    * then owns and removes it); `store` replaces it (e.g. `{ kind: 'redis', url, prefix }` shared by two stacks).
    */
   revocation?: { dir?: string; store?: Record<string, unknown> };
+  /**
+   * The admin section, merged over the default { host: 'admin.localhost' } (any port; Stack.adminUrl). Give
+   * { host: undefined } for a gateway without an admin host.
+   */
+  admin?: Record<string, unknown>;
   /** Write the generated config to a file in a temp dir (Stack.configFile) and run the gateway from it (admin console, hot reload). */
   configFile?: boolean;
 }
@@ -74,6 +82,8 @@ export const BREAK_GLASS_FILES = { grants: 'break-glass-grants.jsonl', audit: 'b
 
 export interface Stack {
   url: string;
+  /** The admin console's host on the gateway's port, e.g. http://admin.localhost:PORT ('' without admin.host). */
+  adminUrl: string;
   port: number;
   config: GatewayConfig;
   gateway: Gateway;
@@ -134,6 +144,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     session: { secrets: [TEST_SECRET], revocation, ...options.session },
     routes,
     ...(breakGlass ? { breakGlass } : {}),
+    admin: { host: ADMIN_HOST, ...options.admin },
     logging: { level: 'info' },
   };
   const config = parseConfigText(stringify(raw), 'test config', options.env ?? {});
@@ -151,18 +162,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [bound] = await gateway.listen();
   if (!bound) throw new Error('gateway did not listen');
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${bound.port}`;
+  const adminHost = config.admin.host;
+  const adminUrl = adminHost === undefined ? '' : `${options.tls ? 'https' : 'http'}://${/:\d+$/.test(adminHost) ? adminHost : `${adminHost}:${bound.port}`}`;
+  const origins = [url, `http://localhost:${bound.port}`, ...(adminUrl ? [adminUrl] : [])];
   const registerClient = (): void =>
     idp.registerClient({
       clientId: 'trustgate-test',
       clientSecret: 'test-client-secret',
-      redirectUris: [`${url}/.trustgate/callback`, `http://localhost:${bound.port}/.trustgate/callback`],
-      postLogoutRedirectUris: [`${url}/.trustgate/signed-out`, `http://localhost:${bound.port}/.trustgate/signed-out`],
+      redirectUris: origins.map((origin) => `${origin}/.trustgate/callback`),
+      postLogoutRedirectUris: origins.map((origin) => `${origin}/.trustgate/signed-out`),
       backchannelLogoutUri: `${url}/.trustgate/backchannel-logout`,
       tokenEndpointAuthMethod: 'client_secret_basic',
     });
   if (!options.idpDown) registerClient();
   return {
     url,
+    adminUrl,
     port: bound.port,
     config,
     gateway,

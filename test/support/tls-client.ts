@@ -2,6 +2,7 @@
 // optionally, a client (device) certificate — global fetch alone cannot present one.
 import { Agent } from 'undici';
 import { BrowserClient } from './browser-client.ts';
+import { LOOPBACK_CONNECT } from './loopback-lookup.ts';
 import type { PemPair } from './certificates.ts';
 
 export interface TlsBrowser {
@@ -15,7 +16,7 @@ export interface TlsBrowser {
  */
 export function tlsBrowser(serverCa: string, clientCertificate?: PemPair): TlsBrowser {
   const dispatcher = new Agent({
-    connect: { ca: serverCa, ...(clientCertificate ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}) },
+    connect: { ...LOOPBACK_CONNECT, ca: serverCa, ...(clientCertificate ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}) },
   });
   return {
     client: new BrowserClient(Date.now, { dispatcher }),

@@ -31,7 +31,8 @@ interface LoginState {
 
 /** The login cookies' common name; each attempt's cookie is this plus "_" and a hash of its state. */
 export function loginCookieName(ctx: RequestContext): string {
-  return `${ctx.runtime.sessions.name}_login`;
+  // Without the admin session's "__Host-" prefix: browsers refuse that prefix on a cookie scoped to a path.
+  return `${ctx.runtime.sessions.name.replace(/^__Host-/, '')}_login`;
 }
 
 function attemptCookieName(ctx: RequestContext, state: string): string {

@@ -44,9 +44,10 @@ export interface SessionCookie {
 // Browsers drop cookies over 4096 bytes; leave room for the name and attributes.
 const MAX_COOKIE_VALUE_BYTES = 3800;
 
-export function createSessionCookie(deps: { config: SessionConfig; now: () => number }): SessionCookie {
+/** `purpose` separates sealing keys: a cookie sealed for one scope (route hosts, the admin host) opens in no other. */
+export function createSessionCookie(deps: { config: SessionConfig; now: () => number; purpose?: string }): SessionCookie {
   const { config, now } = deps;
-  const sealer = createSealer({ secrets: config.secrets, purpose: 'session' });
+  const sealer = createSealer({ secrets: config.secrets, purpose: deps.purpose ?? 'session' });
   const decoded = new LRUCache<string, Session>({ max: 50_000, ttl: 5 * 60_000, ttlAutopurge: false });
   const attributes = { httpOnly: true, sameSite: 'lax' as const, path: '/', domain: config.cookieDomain };
 
