@@ -249,6 +249,23 @@ describe('cross-checks', () => {
     expect(paths(problemsOf(stringify({ ...config, routes })))).toEqual(['routes[1].pathPrefix']);
   });
 
+  test.each([
+    ['app.example.com', 'app.example.com'],
+    ['APP.example.com:8443', 'app.example.com'],
+    ['app.example.com', 'app.example.com:8443'],
+    ['app.example.com:443', 'app.example.com:8443'],
+  ])('a route on the admin host is refused (admin.host %s, route host %s): ports do not separate cookies', (adminHost, routeHost) => {
+    const problems = problemsOf(withChanges({ top: { admin: { host: adminHost } }, route: { host: routeHost } }));
+    expect(paths(problems)).toEqual(['routes[0].host']);
+    expect(problems[0]?.message).toMatch(/is the admin host/);
+  });
+
+  test('admin.host on its own name is accepted, and it is optional', () => {
+    expect(parseConfigText(withChanges({ top: { admin: { host: 'Trustgate-Admin.example.com' } } }), 'test.yaml', {}).admin.host).toBe('trustgate-admin.example.com');
+    expect(parseConfigText(withChanges({}), 'test.yaml', {}).admin.host).toBeUndefined();
+    expect(paths(problemsOf(withChanges({ top: { admin: { host: 'https://admin.example.com/' } } })))).toEqual(['admin.host']);
+  });
+
   test('a route without an allow rule is refused; allowAnyAuthenticatedUser: true is accepted', () => {
     const problems = problemsOf(withChanges({ route: { allowedGroups: [] } }));
     expect(paths(problems)).toEqual(['routes[0]']);

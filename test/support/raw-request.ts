@@ -3,6 +3,7 @@
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
+import { loopbackLookup } from './loopback-lookup.ts';
 
 export interface RawResponse {
   status: number;
@@ -32,6 +33,8 @@ export function rawRequest(baseUrl: string, target: string, options: RawRequestO
       path: target,
       headers: flat,
       agent: false,
+      // *.localhost (the admin host) is loopback, as browsers resolve it.
+      lookup: loopbackLookup,
     });
     req.on('error', reject);
     req.on('response', (res) => {
@@ -48,7 +51,7 @@ export function rawRequest(baseUrl: string, target: string, options: RawRequestO
 export function socketRequest(baseUrl: string, head: string): Promise<string> {
   const base = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(base.port), base.hostname, () => socket.write(`${head}\r\nConnection: close\r\n\r\n`, 'latin1'));
+    const socket = connect({ port: Number(base.port), host: base.hostname, lookup: loopbackLookup }, () => socket.write(`${head}\r\nConnection: close\r\n\r\n`, 'latin1'));
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
