@@ -1,4 +1,5 @@
-// Browser test: alice edits a route in the admin console of the running demo (headless Chromium): ticks a
+// Browser test: alice edits a route in the admin console of the running demo, on its own host
+// (admin.localhost, which Chromium resolves to loopback itself; headless Chromium): ticks a
 // Fleet policy, previews the diff and impact, saves, and sees the notice and the new rule in the list.
 import { describe, expect, test } from 'vitest';
 import { demoInBrowser } from '../support/chromium.ts';
@@ -9,10 +10,10 @@ describe('admin console in a real browser', () => {
   test('alice requires the firewall policy on the demo app: preview, save, notice', async () => {
     const { demo, browser } = env.get();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${demo.gatewayUrl}/.trustgate/admin/`);
+    await page.goto(`${demo.adminUrl}/.trustgate/admin/`);
     await expect.poll(() => page.title()).toContain('Trustgate development sign-in');
     await page.locator('button[name="user"][value="alice"]').click();
-    await page.waitForURL(`${demo.gatewayUrl}/.trustgate/admin/`);
+    await page.waitForURL(`${demo.adminUrl}/.trustgate/admin/`);
     const row = page.locator('[data-testid="route"][data-route="demo-app"]');
     expect(await row.innerText()).not.toContain('Firewall enabled');
 
@@ -38,9 +39,12 @@ describe('admin console in a real browser', () => {
     expect(await page.locator('[data-testid="notice"]').innerText()).toContain('Saved');
     expect(await page.locator('[data-testid="route"][data-route="demo-app"]').innerText()).toContain('Firewall enabled');
 
-    await page.goto(`${demo.gatewayUrl}/.trustgate/admin/history`);
+    await page.goto(`${demo.adminUrl}/.trustgate/admin/history`);
     expect(await page.locator('[data-testid="history"]').innerText()).toContain('Firewall on for the demo app');
-    await page.goto(`${demo.gatewayUrl}/.trustgate/admin/decisions`);
+    // Decisions are made on the route hosts: alice opens the app (her IdP session signs her in there too).
+    await page.goto(`${demo.gatewayUrl}/`);
+    await page.waitForURL(`${demo.gatewayUrl}/`);
+    await page.goto(`${demo.adminUrl}/.trustgate/admin/decisions`);
     expect(await page.locator('[data-testid="decision"]').count()).toBeGreaterThan(0);
     await page.screenshot({ path: 'test-results/admin-decisions.png', fullPage: true });
   });

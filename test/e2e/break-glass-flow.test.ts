@@ -84,15 +84,15 @@ describe('emergency access in a real browser', () => {
     // Alice, an admin, finds the grant with bob's reason and revokes it.
     const aliceContext = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     const alice = await aliceContext.newPage();
-    await alice.goto(`${demo.gatewayUrl}/.trustgate/admin/grants`);
+    await alice.goto(`${demo.adminUrl}/.trustgate/admin/grants`);
     await signInAs(alice, 'alice');
-    await alice.waitForURL(`${demo.gatewayUrl}/.trustgate/admin/grants`);
+    await alice.waitForURL(`${demo.adminUrl}/.trustgate/admin/grants`);
     const grant = alice.locator('[data-testid="grant"]', { hasText: 'bob@example.com' });
     expect(await grant.count()).toBe(1);
     expect(await grant.innerText()).toContain(REASON);
     await alice.screenshot({ path: 'test-results/break-glass-admin.png', fullPage: true });
     await grant.locator('[data-testid="revoke"]').click();
-    await alice.waitForURL(`${demo.gatewayUrl}/.trustgate/admin/grants?revoked=1`);
+    await alice.waitForURL(`${demo.adminUrl}/.trustgate/admin/grants?revoked=1`);
     expect(await alice.locator('body').innerText()).toContain('The grant was revoked.');
     expect(await alice.locator('[data-testid="grant"]').count()).toBe(0);
 
