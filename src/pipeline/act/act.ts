@@ -13,6 +13,9 @@ import { peerAddress } from '../../http/client-address.ts';
 import { sendDeviceDenied } from './device-denied.ts';
 import { needsWarning, sendDeviceWarning } from './device-warning.ts';
 
+/** What a refused user reads when the route sets no deniedMessage: whom to ask, not who is allowed. */
+export const DEFAULT_DENIED_MESSAGE = "This application is open only to the people its owners chose. If you need access, ask the application's owner or your IT team to add you.";
+
 export async function act(ctx: RequestContext, decision: Decision): Promise<void> {
   switch (decision.verdict) {
     case 'allow':
@@ -111,16 +114,12 @@ function denyPage(ctx: RequestContext, decision: Decision): void {
     sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', "Your organisation's access policy does not allow this request.", { details: { reasons: decision.reasons } }));
     return;
   }
+  // Who is allowed in is never shown to the person who was refused: only the route's deniedMessage.
   const route = ctx.route;
+  const message = route?.deniedMessage ?? DEFAULT_DENIED_MESSAGE;
   if (!route || !ctx.session || wantsJson(ctx.req.headers.accept)) {
-    sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', 'You do not have access to this application.', { details: { reasons: decision.reasons } }));
+    sendError(ctx, new GatewayError('TG_ERR_FORBIDDEN', `You do not have access to this application. ${message}`, { details: { reasons: decision.reasons } }));
     return;
   }
-  sendPage(ctx, 403, 'access-denied', {
-    routeName: route.name,
-    allowedGroups: route.allowedGroups,
-    allowedEmailDomains: route.allowedEmailDomains,
-    allowedEmails: route.allowedEmails,
-    reasons: decision.reasons,
-  });
+  sendPage(ctx, 403, 'access-denied', { routeName: route.name, message, helpUrl: ctx.runtime.config.fleet?.helpUrl ?? null, reasons: decision.reasons });
 }
