@@ -1,4 +1,4 @@
-// Admin rights are re-checked with the real development IdP: after admin.groupsMaxAge a removed admin loses
+// Admin rights are re-checked with the real development IdP (on the admin host): after admin.groupsMaxAge a removed admin loses
 // the console (and the session's groups are updated), a kept admin keeps it, and groups that cannot be
 // confirmed (refresh refused, no refresh token and no live access token) close the console — never stale.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,9 +12,11 @@ async function status(client: BrowserClient, url: string, accept = 'text/html'):
   return client.request(url, { headers: { accept } });
 }
 
+/** The groups in the client's admin-host session (the console has its own session, see admin-host.test.ts). */
 async function groupsUpstreamSees(stack: Stack, client: BrowserClient): Promise<string | undefined> {
-  const echo = (await (await status(client, `${stack.url}/echo/groups`, 'application/json')).json()) as { headers: Record<string, string> };
-  return echo.headers['x-trustgate-groups'];
+  const scope = stack.gateway.runtime().adminHost?.plain;
+  const session = await scope?.sessions.read(client.cookie('trustgate_session_admin')?.value ?? '');
+  return session?.groups.join(',');
 }
 
 describe('admin groups are re-confirmed (refresh-token grant)', () => {
@@ -32,16 +34,16 @@ describe('admin groups are re-confirmed (refresh-token grant)', () => {
 
   test('a removed admin keeps the console until groupsMaxAge, then gets 403 and updated groups', async () => {
     const client = new BrowserClient();
-    await signIn(client, `${stack.url}/`, 'alice');
-    for (const page of ADMIN_PAGES) expect((await status(client, `${stack.url}${page}`)).status, page).toBe(200);
+    await signIn(client, `${stack.adminUrl}/.trustgate/admin/`, 'alice');
+    for (const page of ADMIN_PAGES) expect((await status(client, `${stack.adminUrl}${page}`)).status, page).toBe(200);
 
     stack.idp.setUserGroups('alice', ['engineering']);
     clock.advance(MAX_AGE_MS - 30_000);
-    expect((await status(client, `${stack.url}/.trustgate/admin/grants`)).status).toBe(200);
+    expect((await status(client, `${stack.adminUrl}/.trustgate/admin/grants`)).status).toBe(200);
 
     clock.advance(60_000);
     for (const page of ADMIN_PAGES) {
-      const response = await status(client, `${stack.url}${page}`);
+      const response = await status(client, `${stack.adminUrl}${page}`);
       expect(response.status, page).toBe(403);
       expect(await response.text(), page).toContain('members of the Trustgate admin group');
     }
@@ -51,27 +53,27 @@ describe('admin groups are re-confirmed (refresh-token grant)', () => {
 
   test('a kept admin keeps the console past groupsMaxAge, confirmed again by the IdP', async () => {
     const client = new BrowserClient();
-    await signIn(client, `${stack.url}/`, 'alice');
-    const before = client.cookie('trustgate_session')?.value;
+    await signIn(client, `${stack.adminUrl}/.trustgate/admin/`, 'alice');
+    const before = client.cookie('trustgate_session_admin')?.value;
     clock.advance(MAX_AGE_MS + 60_000);
-    for (const page of ADMIN_PAGES) expect((await status(client, `${stack.url}${page}`)).status, page).toBe(200);
-    expect(client.cookie('trustgate_session')?.value).not.toBe(before);
+    for (const page of ADMIN_PAGES) expect((await status(client, `${stack.adminUrl}${page}`)).status, page).toBe(200);
+    expect(client.cookie('trustgate_session_admin')?.value).not.toBe(before);
     expect(await groupsUpstreamSees(stack, client)).toBe('engineering,trustgate-admins');
   });
 
   test('when the IdP refuses the refresh, the console says to sign in again (fail closed), for pages and JSON', async () => {
     const client = new BrowserClient();
-    await signIn(client, `${stack.url}/`, 'alice');
+    await signIn(client, `${stack.adminUrl}/.trustgate/admin/`, 'alice');
     stack.idp.revokeAll();
     clock.advance(MAX_AGE_MS + 60_000);
-    const page = await status(client, `${stack.url}/.trustgate/admin/grants`);
+    const page = await status(client, `${stack.adminUrl}/.trustgate/admin/grants`);
     expect(page.status).toBe(401);
     const html = await page.text();
     expect(html).toContain('could not be confirmed');
     expect(html).toContain('href="/.trustgate/login?rd=%2F.trustgate%2Fadmin%2Fgrants"');
     expect(html).toMatch(/Request id: <code data-testid="request-id">[0-9a-f-]{36}<\/code>/);
     expect(html).not.toContain('Active grants');
-    const json = await status(client, `${stack.url}/.trustgate/admin/`, 'application/json');
+    const json = await status(client, `${stack.adminUrl}/.trustgate/admin/`, 'application/json');
     expect(json.status).toBe(401);
     expect(await json.json()).toMatchObject({ error: 'TG_ERR_REAUTH_REQUIRED', reason: 'admin-groups-unconfirmed' });
   });
@@ -89,24 +91,24 @@ describe('admin groups are re-confirmed (userinfo, no refresh token)', () => {
   test('a removed admin loses the console after admin.groupsMaxAge; a kept one keeps it', async () => {
     const removed = new BrowserClient();
     const kept = new BrowserClient();
-    await signIn(removed, `${stack.url}/`, 'alice');
-    await signIn(kept, `${stack.url}/`, 'alice');
-    expect((await status(removed, `${stack.url}/.trustgate/admin/grants`)).status).toBe(200);
+    await signIn(removed, `${stack.adminUrl}/.trustgate/admin/`, 'alice');
+    await signIn(kept, `${stack.adminUrl}/.trustgate/admin/`, 'alice');
+    expect((await status(removed, `${stack.adminUrl}/.trustgate/admin/grants`)).status).toBe(200);
     clock.advance(2 * 60_000);
-    expect((await status(kept, `${stack.url}/.trustgate/admin/grants`)).status).toBe(200);
+    expect((await status(kept, `${stack.adminUrl}/.trustgate/admin/grants`)).status).toBe(200);
     stack.idp.setUserGroups('alice', ['engineering']);
     clock.advance(2 * 60_000);
-    expect((await status(removed, `${stack.url}/.trustgate/admin/grants`)).status).toBe(403);
+    expect((await status(removed, `${stack.adminUrl}/.trustgate/admin/grants`)).status).toBe(403);
     expect(await groupsUpstreamSees(stack, removed)).toBe('engineering');
   });
 
   test('without a usable access token the groups cannot be confirmed, so the console is closed', async () => {
     const client = new BrowserClient();
     stack.idp.setUserGroups('alice', ['engineering', 'trustgate-admins']);
-    await signIn(client, `${stack.url}/`, 'alice');
+    await signIn(client, `${stack.adminUrl}/.trustgate/admin/`, 'alice');
     stack.idp.revokeAll();
     clock.advance(2 * 60_000);
-    const page = await status(client, `${stack.url}/.trustgate/admin/grants`);
+    const page = await status(client, `${stack.adminUrl}/.trustgate/admin/grants`);
     expect(page.status).toBe(401);
     expect(await page.text()).toContain('Sign in again');
   });

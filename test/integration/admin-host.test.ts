@@ -10,6 +10,8 @@ import { rawRequest } from '../support/raw-request.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
 
 const ROUTE_COOKIE = 'trustgate_session';
+/** Only a top-level navigation starts a sign-in. */
+const NAVIGATION: [string, string][] = [['Sec-Fetch-Dest', 'document'], ['Accept', 'text/html']];
 const ADMIN_COOKIE = 'trustgate_session_admin';
 
 /** Spellings that normalise to /.trustgate/admin(/…) or differ only in case: always 404 off the admin host. */
@@ -94,7 +96,7 @@ describe('route hosts do not serve the console', () => {
   test('the route hosts still serve the applications and the gateway pages they need', async () => {
     expect((await alice.request(`${stack.url}/`)).status).toBe(200);
     expect((await rawRequest(stack.url, '/.trustgate/healthz')).status).toBe(200);
-    const login = await rawRequest(stack.url, `/.trustgate/login?rd=${encodeURIComponent(`${stack.url}/`)}`);
+    const login = await rawRequest(stack.url, `/.trustgate/login?rd=${encodeURIComponent(`${stack.url}/`)}`, { headers: NAVIGATION });
     expect(login.status).toBe(302);
   });
 });
@@ -159,9 +161,9 @@ describe('the admin host', () => {
     }
     expect((await rawRequest(stack.adminUrl, '/.trustgate/healthz')).status).toBe(200);
     expect((await rawRequest(stack.adminUrl, '/.trustgate/readyz')).status).toBe(200);
-    // Sign-in may only return to the admin host.
-    expect((await rawRequest(stack.adminUrl, `/.trustgate/login?rd=${encodeURIComponent(`${stack.url}/`)}`)).status).toBe(400);
-    const login = await rawRequest(stack.adminUrl, `/.trustgate/login?rd=${encodeURIComponent('/.trustgate/admin/grants')}`);
+    // Sign-in there returns only to the gateway's own origins, and comes back to the admin host's callback.
+    expect((await rawRequest(stack.adminUrl, `/.trustgate/login?rd=${encodeURIComponent('http://evil.example/')}`, { headers: NAVIGATION })).status).toBe(400);
+    const login = await rawRequest(stack.adminUrl, `/.trustgate/login?rd=${encodeURIComponent('/.trustgate/admin/grants')}`, { headers: NAVIGATION });
     expect(login.status).toBe(302);
     expect(new URL(login.headers.location ?? '').searchParams.get('redirect_uri')).toBe(`${stack.adminUrl}/.trustgate/callback`);
   });

@@ -44,7 +44,11 @@ export interface StackOptions {
   tls?: Record<string, unknown>;
   /** The gateway's metrics section (allowFrom). */
   metrics?: Record<string, unknown>;
-  /** The gateway's admin section (groups, groupsMaxAge). */
+  /**
+   * The gateway's admin section (host, groups, groupsMaxAge), merged over the default
+   * { host: 'admin.localhost' } (any port; Stack.adminUrl). Give { host: undefined } for a gateway
+   * without an admin host.
+   */
   admin?: Record<string, unknown>;
   /**
    * The trust section: trust.source is a result-log file in a temp dir (Stack.resultLog) holding
@@ -65,11 +69,6 @@ export interface StackOptions {
    * then owns and removes it); `store` replaces it (e.g. `{ kind: 'redis', url, prefix }` shared by two stacks).
    */
   revocation?: { dir?: string; store?: Record<string, unknown> };
-  /**
-   * The admin section, merged over the default { host: 'admin.localhost' } (any port; Stack.adminUrl). Give
-   * { host: undefined } for a gateway without an admin host.
-   */
-  admin?: Record<string, unknown>;
   /** Write the generated config to a file in a temp dir (Stack.configFile) and run the gateway from it (admin console, hot reload). */
   configFile?: boolean;
 }
@@ -136,7 +135,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.posture ? { posture: options.posture } : {}),
     ...(options.deviceIdentity ? { deviceIdentity: options.deviceIdentity } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.admin ? { admin: options.admin } : {}),
     ...(resultLog ? { trust: { source: { kind: 'result-log', file: resultLog }, ...options.trust?.config } } : {}),
     trustedProxies: options.trustedProxies ?? [],
     ...(options.stripHeaders ? { stripHeaders: options.stripHeaders } : {}),
