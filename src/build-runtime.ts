@@ -90,7 +90,7 @@ function buildAdminHost(runtime: Runtime, previous: Runtime | undefined): Runtim
   const kept = previous?.adminHost?.plain;
   const loginSealer = kept?.loginSealer ?? createSealer({ secrets: config.session.secrets, purpose: 'admin-login' });
   const csrf = kept?.csrf ?? createCsrf(config.session.secrets, 'admin csrf');
-  const routes = { match: () => undefined, servesHost: (h: string) => isAdminHost(host, h), isPublicPath: () => false };
+  const routes = { ...createRouteTable([]), servesHost: (h: string) => isAdminHost(host, h) };
   const oidc = { ...config.oidc, redirectUrl: undefined, postLogoutRedirectUrl: undefined };
   const view = (secure: boolean, before: Runtime | undefined): Runtime => {
     const session = { ...config.session, cookieName: `${secure ? '__Host-' : ''}${config.session.cookieName}_admin`, cookieDomain: undefined };

@@ -39,12 +39,12 @@ export async function handleRequest(ctx: RequestContext): Promise<void> {
 export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<number> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, undefined, 'upgrade'));
-    if (onAdminHost(ctx)) throw new GatewayError('TG_ERR_NO_ROUTE', 'The admin host serves no WebSockets.');
-    refuseConsoleSpelling(ctx, ctx.target.path);
     // The gateway's own endpoints are never proxied, and none of them speaks WebSocket.
     if (isInternalPath(ctx.target.path)) {
       throw new GatewayError('TG_ERR_BAD_REQUEST', "The gateway's own pages do not accept WebSocket connections.", { details: { reason: 'websocket-not-served' } });
     }
+    if (onAdminHost(ctx)) throw new GatewayError('TG_ERR_NO_ROUTE', 'The admin host serves no WebSockets.');
+    refuseConsoleSpelling(ctx, ctx.target.path);
     const decision = await evaluate(ctx, { canSetCookie: false });
     if (!ctx.route?.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');
     checkWebSocketOrigin(ctx, ctx.route);
