@@ -10,7 +10,7 @@ import { createDecisionJournal } from './admin/decision-journal.ts';
 import type { Session } from './pipeline/identify-user/session-cookie.ts';
 
 const NOW = Date.UTC(2025, 0, 15, 12);
-const SESSION: Session = { sub: 'alice', email: 'alice@example.com', groups: ['trustgate-admins'], createdAtMs: NOW, lastSeenAtMs: NOW, expiresAtMs: NOW + 3600_000 };
+const SESSION: Session = { id: 'session-1', sub: 'alice', email: 'alice@example.com', groups: ['trustgate-admins'], createdAtMs: NOW, lastSeenAtMs: NOW, expiresAtMs: NOW + 3600_000 };
 
 function runtimeWith(admin: Record<string, unknown>) {
   const config = parseConfigText(
