@@ -25,6 +25,8 @@ const SPELLINGS = [
   '/.trustgate/admin/routes/save',
   '/.trustgate/admin/history',
   '/.trustgate/admin/decisions',
+  '/.trustgate/admin/sessions',
+  '/.trustgate/admin/sessions/revoke',
   '/.trustgate/admin/no-such-page',
   '/.TRUSTGATE/ADMIN/',
   '/.Trustgate/Admin',

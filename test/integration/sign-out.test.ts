@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BrowserClient, signIn, signOut } from '../support/browser-client.ts';
-import { formFields } from '../support/admin-client.ts';
+import { formFields, signedInAdmin } from '../support/admin-client.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
 
 const COOKIE = 'trustgate_session';
@@ -165,12 +165,12 @@ describe('admin: sign this user out', () => {
   afterAll(() => stack.close());
 
   async function adminPost(admin: BrowserClient, user: string): Promise<Response> {
-    const page = await admin.request(`${stack.url}/.trustgate/admin/sessions`);
+    const page = await admin.request(`${stack.adminUrl}/.trustgate/admin/sessions`);
     expect(page.status).toBe(200);
     const fields = formFields(await page.text(), 'sign-user-out-form').map(([name, value]): [string, string] => [name, name === 'user' ? user : value]);
-    return admin.request(`${stack.url}/.trustgate/admin/sessions/revoke`, {
+    return admin.request(`${stack.adminUrl}/.trustgate/admin/sessions/revoke`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.adminUrl },
       body: new URLSearchParams(fields).toString(),
     });
   }
@@ -179,8 +179,7 @@ describe('admin: sign this user out', () => {
     ['e-mail', 'bob@example.com'],
     ['subject', 'bob'],
   ])('revokes every session of the user, named by %s, and only theirs', async (_kind, user) => {
-    const admin = new BrowserClient();
-    await signIn(admin, `${stack.url}/`, 'alice');
+    const admin = await signedInAdmin(stack, 'alice');
     const laptop = new BrowserClient();
     const phone = new BrowserClient();
     await signIn(laptop, `${stack.url}/`, 'bob');
@@ -202,29 +201,27 @@ describe('admin: sign this user out', () => {
   });
 
   test('non-admins and forms without a CSRF token are refused', async () => {
-    const bob = new BrowserClient();
-    await signIn(bob, `${stack.url}/`, 'bob');
-    expect((await bob.request(`${stack.url}/.trustgate/admin/sessions`)).status).toBe(403);
-    const forged = await bob.request(`${stack.url}/.trustgate/admin/sessions/revoke`, {
+    // The console is on the admin host: bob signed in there too, so he is refused (403) rather than sent to sign in.
+    const bob = await signedInAdmin(stack, 'bob');
+    expect((await bob.request(`${stack.adminUrl}/.trustgate/admin/sessions`)).status).toBe(403);
+    const forged = await bob.request(`${stack.adminUrl}/.trustgate/admin/sessions/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ user: 'alice', return: `${stack.url}/.trustgate/admin/sessions` }).toString(),
+      body: new URLSearchParams({ user: 'alice', return: `${stack.adminUrl}/.trustgate/admin/sessions` }).toString(),
     });
     expect(forged.status).toBe(403);
-    const admin = new BrowserClient();
-    await signIn(admin, `${stack.url}/`, 'alice');
-    const noToken = await admin.request(`${stack.url}/.trustgate/admin/sessions/revoke`, {
+    const admin = await signedInAdmin(stack, 'alice');
+    const noToken = await admin.request(`${stack.adminUrl}/.trustgate/admin/sessions/revoke`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ user: 'bob', return: `${stack.url}/.trustgate/admin/sessions` }).toString(),
+      body: new URLSearchParams({ user: 'bob', return: `${stack.adminUrl}/.trustgate/admin/sessions` }).toString(),
     });
     expect(noToken.status).toBe(403);
     expect((await status(bob, `${stack.url}/echo/bob`)).status).toBe(200);
   });
 
   test('an empty user is a field error, not a revocation', async () => {
-    const admin = new BrowserClient();
-    await signIn(admin, `${stack.url}/`, 'alice');
+    const admin = await signedInAdmin(stack, 'alice');
     const answer = await adminPost(admin, '   ');
     expect(answer.status).toBe(400);
     expect(await answer.text()).toContain('aria-invalid="true"');
