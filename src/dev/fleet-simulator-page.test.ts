@@ -22,7 +22,8 @@ beforeAll(async () => {
       { id: 99, uuid: 'EVIL-UUID', hostname: `host-${EVIL}`, platform: 'darwin', os_version: 'macOS 15.3', team_id: 7, emails: [{ email: `x${EVIL}@example.com`, source: 'custom' }], policy_results: { 99: 'fail' } },
     ],
   });
-  simulator = await startFleetSimulator({ data, apiToken: TOKEN, refetchDelayMs: 20 });
+  // Long enough that the page is read while the refetch is still pending, even on a loaded machine.
+  simulator = await startFleetSimulator({ data, apiToken: TOKEN, refetchDelayMs: 1_000 });
 });
 afterAll(() => simulator.close());
 beforeEach(() => simulator.state.reset());
@@ -104,7 +105,7 @@ describe('form posts from the page', () => {
     const refetch = await fetch(`${simulator.url}/api/v1/fleet/hosts/2/refetch`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(refetch.status).toBe(200);
     expect(await controlPage()).toContain('refetch requested');
-    await expect.poll(() => fleetPolicy(2, 1)).toBe('pass');
+    await expect.poll(() => fleetPolicy(2, 1), { timeout: 10_000 }).toBe('pass');
     const applied = row(await controlPage(), 2, 1);
     expect(cell(applied, 'current-result')).toBe('pass');
     expect(cell(applied, 'pending-result')).toBe('—');
