@@ -1,5 +1,6 @@
 # Trustgate gateway image: Node 24 slim, production dependencies only, runs as the non-root "node" user.
 # The config is mounted from outside:  docker run -v ./trustgate.yaml:/etc/trustgate/trustgate.yaml:ro ...
+# with every secret it reads in the environment (there are no fallbacks; see README "Running it for real").
 FROM node:24-slim
 
 ENV NODE_ENV=production
@@ -13,8 +14,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY src ./src
 COPY views ./views
 COPY config/example.yaml config/trust-profile.yaml ./config/
-# Grants, the audit trail and its spool default to var/ (mount a volume here, or set the paths).
-RUN mkdir -p /app/var && chown node:node /app/var
+# Session revocations, grants, the audit trail and its spool default to var/ (relative to /app); the
+# production example (config/example.yaml) keeps the audit trail in /var/lib/trustgate. Both exist and
+# belong to "node", so a volume mounted on either starts out writable for it.
+RUN mkdir -p /app/var /var/lib/trustgate && chown node:node /app/var /var/lib/trustgate
 
 USER node
 EXPOSE 8080
