@@ -1,6 +1,6 @@
-// Composition root: builds the runtime (clients, route table, forwarders) from one frozen config, opens
-// the listeners (HTTP, HTTPS with optional client certificates), feeds every request and upgrade into
-// the pipeline, swaps configs atomically on reload (admin saves, edits on disk) and logs one decision
+// Composition root: builds the runtime (clients, route table, forwarders) from one frozen config, mounts
+// every feature's endpoints under /.trustgate/ from one table, opens the listeners (HTTP, HTTPS with
+// optional client certificates), feeds every request and upgrade into the pipeline, swaps configs atomically on reload (admin saves, edits on disk) and logs one decision
 // line per request.
 import { listen } from './http/listen.ts';
 import http from 'node:http';
@@ -14,14 +14,23 @@ import { clientView } from './http/client-address.ts';
 import { buildRuntime, disposeRuntime } from './build-runtime.ts';
 import { isLoopbackHost } from './http/loopback.ts';
 import { answerClientError, refuseConnect } from './http/answer-client-error.ts';
-import { isAdminHost } from './http/admin-host.ts';
+import { consoleOnly, isAdminHost } from './http/admin-host.ts';
 import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
 import type { ListenerInfo, RequestContext, Runtime } from './pipeline/request-context.ts';
+import { combineEndpoints } from './pipeline/internal-endpoints.ts';
+import { gatewayEndpoints } from './gateway-endpoints.ts';
+import { signInEndpoints } from './pipeline/identify-user/sign-in-endpoints.ts';
+import { deviceFormEndpoints } from './pipeline/act/device-forms.ts';
+import { breakGlassEndpoints } from './break-glass/break-glass-forms.ts';
+import { adminEndpoints } from './admin/admin-endpoints.ts';
 import type { ResultsSource } from './pipeline/gather-posture/results-source.ts';
 import { createDecisionJournal } from './admin/decision-journal.ts';
 import { createConfigStore, versionOf } from './admin/config-store.ts';
 import { watchConfigFile, type ConfigWatcher } from './config/watch-config.ts';
 import type { Env } from './config/load-config.ts';
+
+/** Every endpoint under /.trustgate/, each feature contributing its own entries; the console's only on admin.host. */
+const ENDPOINTS = combineEndpoints(gatewayEndpoints, signInEndpoints, deviceFormEndpoints, breakGlassEndpoints, consoleOnly(adminEndpoints));
 
 export interface GatewayDeps {
   log?: Logger;
@@ -173,7 +182,7 @@ function createListenerServer(listener: ListenerConfig, track: { enter(): Runtim
       logDecision(ctx, res.statusCode);
       track.leave(used);
     });
-    void handleRequest(ctx);
+    void handleRequest(ctx, ENDPOINTS);
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

@@ -2,10 +2,10 @@
 // the current one, and a way to reopen their form on the current version. Nothing is ever overwritten.
 import type { RequestContext, Runtime } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
-import { textDiff, type DiffLine } from '../admin/text-diff.ts';
-import { routeFormEntries, type RouteForm } from '../admin/route-form.ts';
-import { ADMIN_BASE, formBasics } from './admin-pages.ts';
-import { sendPage } from './respond.ts';
+import { textDiff, type DiffLine } from './text-diff.ts';
+import { routeFormEntries, type RouteForm } from './route-form.ts';
+import { ADMIN_BASE, formBasics } from './console-front.ts';
+import { sendPage } from '../http/respond.ts';
 
 export async function sendConflict(ctx: RequestContext, session: Session, baseVersion: string, form: RouteForm | undefined): Promise<void> {
   const store = (ctx.runtime.admin as NonNullable<Runtime['admin']>).store;

@@ -2,13 +2,13 @@
 // every POST carries a CSRF token, and edits need a config file (runtime.admin) to write to.
 import { readFile } from 'node:fs/promises';
 import { GatewayError } from '../errors.ts';
-import { versionOf, type ConfigStore } from '../admin/config-store.ts';
+import { versionOf, type ConfigStore } from './config-store.ts';
 import { requestOrigin, type RequestContext, type Runtime } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
-import { acceptForm } from './accept-form.ts';
-import { requireAdmin } from './admin-grants.ts';
-import { redirect } from './respond.ts';
+import { acceptForm } from '../pipeline/accept-form.ts';
+import { requireAdmin } from './grants-page.ts';
+import { redirect } from '../http/respond.ts';
 
 export const ADMIN_BASE = '/.trustgate/admin';
 

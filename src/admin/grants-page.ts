@@ -6,8 +6,8 @@ import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
 import { confirmGroups } from '../pipeline/identify-user/confirm-groups.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import { isActive } from '../break-glass/grant.ts';
-import { acceptForm } from './accept-form.ts';
-import { redirect, sendPage } from './respond.ts';
+import { acceptForm } from '../pipeline/accept-form.ts';
+import { redirect, sendPage } from '../http/respond.ts';
 
 /**
  * Signed-in members of the admin groups only, as the IdP confirmed within admin.groupsMaxAge; everyone else

@@ -1,10 +1,10 @@
 // The admin console's read-only pages: the config history (newest first, each version restorable) and the
 // recent decisions with who, which device, which route, why, and the trust score's explanation.
 import type { RequestContext } from '../pipeline/request-context.ts';
-import type { HistoryEntry } from '../admin/config-store.ts';
+import type { HistoryEntry } from './config-store.ts';
 import type { TrustLogEntry } from '../pipeline/decide/trust/explain-trust.ts';
-import { ADMIN_BASE, adminForPage, editableStore, fileVersion, formBasics, queryOf } from './admin-pages.ts';
-import { sendPage } from './respond.ts';
+import { ADMIN_BASE, adminForPage, editableStore, fileVersion, formBasics, queryOf } from './console-front.ts';
+import { sendPage } from '../http/respond.ts';
 
 export async function showHistory(ctx: RequestContext): Promise<void> {
   const session = await adminForPage(ctx);

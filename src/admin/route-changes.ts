@@ -4,15 +4,15 @@
 import { GatewayError, isGatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
-import type { ConfigVersion } from '../admin/config-store.ts';
-import type { RouteForm } from '../admin/route-form.ts';
-import { changedRoutes, checkEdit } from '../admin/plan-edit.ts';
-import { applyRouteEdit } from '../admin/edit-routes.ts';
-import { ENV_REFERENCE_MESSAGE, newEnvReferences } from '../admin/env-references.ts';
-import { ADMIN_BASE, adminForm, editableStore, fileVersion } from './admin-pages.ts';
-import { sendConflict } from './admin-conflict.ts';
-import { redirect, sendPage } from './respond.ts';
-import { checkedRouteEdit } from './admin-routes.ts';
+import type { ConfigVersion } from './config-store.ts';
+import type { RouteForm } from './route-form.ts';
+import { changedRoutes, checkEdit } from './plan-edit.ts';
+import { applyRouteEdit } from './edit-routes.ts';
+import { ENV_REFERENCE_MESSAGE, newEnvReferences } from './env-references.ts';
+import { ADMIN_BASE, adminForm, editableStore, fileVersion } from './console-front.ts';
+import { sendConflict } from './conflict-page.ts';
+import { redirect, sendPage } from '../http/respond.ts';
+import { checkedRouteEdit } from './routes-pages.ts';
 
 interface Change {
   readonly kind: 'update' | 'create' | 'delete' | 'rollback';

@@ -5,17 +5,17 @@ import type { GatewayConfig, RouteConfig } from '../config/schema.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import type { FleetPolicySummary } from '../pipeline/gather-posture/fleet-schemas.ts';
-import { EMPTY_FORM, formFromRoute, keptKeys, rawRoute, readRouteForm, routeFormEntries, splitList, type RouteForm } from '../admin/route-form.ts';
-import { checkEdit, planRouteEdit } from '../admin/plan-edit.ts';
-import type { PlacedProblems } from '../admin/problem-fields.ts';
-import { routeImpact } from '../admin/route-impact.ts';
-import { textDiff } from '../admin/text-diff.ts';
-import { describeRoute } from '../admin/describe-route.ts';
-import { routesAsWritten } from '../admin/as-written.ts';
-import { envReferenceProblems, newEnvReferences, ENV_REFERENCE_MESSAGE } from '../admin/env-references.ts';
-import { ADMIN_BASE, adminForm, adminForPage, editableStore, formBasics, queryOf } from './admin-pages.ts';
-import { sendConflict } from './admin-conflict.ts';
-import { sendPage } from './respond.ts';
+import { EMPTY_FORM, formFromRoute, keptKeys, rawRoute, readRouteForm, routeFormEntries, splitList, type RouteForm } from './route-form.ts';
+import { checkEdit, planRouteEdit } from './plan-edit.ts';
+import type { PlacedProblems } from './problem-fields.ts';
+import { routeImpact } from './route-impact.ts';
+import { textDiff } from './text-diff.ts';
+import { describeRoute } from './describe-route.ts';
+import { routesAsWritten } from './as-written.ts';
+import { envReferenceProblems, newEnvReferences, ENV_REFERENCE_MESSAGE } from './env-references.ts';
+import { ADMIN_BASE, adminForm, adminForPage, editableStore, formBasics, queryOf } from './console-front.ts';
+import { sendConflict } from './conflict-page.ts';
+import { sendPage } from '../http/respond.ts';
 
 const NOTICES: Record<string, string> = {
   saved: 'Saved. New requests use the new configuration now; requests already running finish under the old one.',

@@ -2,8 +2,8 @@
 // started before now is revoked on every replica, including copies of the cookie elsewhere.
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
-import { ADMIN_BASE, adminForm, adminForPage, formBasics, queryOf } from './admin-pages.ts';
-import { redirect, sendPage } from './respond.ts';
+import { ADMIN_BASE, adminForm, adminForPage, formBasics, queryOf } from './console-front.ts';
+import { redirect, sendPage } from '../http/respond.ts';
 
 const PAGE = `${ADMIN_BASE}/sessions`;
 

@@ -7,14 +7,20 @@ import type { RequestContext } from '../pipeline/request-context.ts';
 import { evaluate } from '../pipeline/evaluate-request.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
 import type { Decision } from '../pipeline/decide/decide.ts';
-import { deviceKeyOf, isCoverable } from '../break-glass/check-grant.ts';
-import type { AuditEventInput } from '../break-glass/audit-log.ts';
-import { formatDuration } from '../break-glass/audit-event.ts';
-import { acceptForm } from './accept-form.ts';
-import { normalizeTarget } from './normalize-path.ts';
-import { redirect, sendPage } from './respond.ts';
+import { deviceKeyOf, isCoverable } from './check-grant.ts';
+import type { AuditEventInput } from './audit-log.ts';
+import { formatDuration } from './audit-event.ts';
+import { acceptForm } from '../pipeline/accept-form.ts';
+import { normalizeTarget } from '../http/normalize-path.ts';
+import { redirect, sendPage } from '../http/respond.ts';
 import { safeReturnUrl } from '../pipeline/identify-user/return-url.ts';
 import { servedOrigins } from '../pipeline/served-origins.ts';
+import type { Endpoints } from '../pipeline/internal-endpoints.ts';
+
+/** The emergency-access form, mounted by the gateway under /.trustgate/ on route hosts. */
+export const breakGlassEndpoints: Endpoints = {
+  'break-glass': { methods: ['GET', 'POST'], handle: (ctx) => (ctx.req.method === 'POST' ? requestBreakGlass(ctx) : showBreakGlassForm(ctx)) },
+};
 
 const MAX_REASON_LENGTH = 2000;
 

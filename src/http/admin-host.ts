@@ -13,6 +13,13 @@ export function isAdminHandler(name: string): boolean {
   return name.toLowerCase().startsWith('admin');
 }
 
+/** The console's endpoint table, checked: a console entry not named "admin…" would be served on route hosts. */
+export function consoleOnly<T extends object>(endpoints: T): T {
+  const misnamed = Object.keys(endpoints).filter((name) => !isAdminHandler(name));
+  if (misnamed.length > 0) throw new GatewayError('TG_ERR_INTERNAL', `Admin console endpoints must be named "admin…": ${misnamed.join(', ')}.`);
+  return endpoints;
+}
+
 /**
  * True when `host` (the request's Host, lower-cased) is the configured admin host: exactly, or, when
  * admin.host names no port, on any port (as routes match).

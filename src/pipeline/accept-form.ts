@@ -1,11 +1,11 @@
 // The common front of the gateway's own forms (check again, continue, emergency access, admin): a signed-in
 // session, a valid CSRF token, and a return URL on the host the form was posted to.
 import { GatewayError } from '../errors.ts';
-import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
-import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
-import { servedOrigins } from '../pipeline/served-origins.ts';
-import { normalizeTarget } from './normalize-path.ts';
-import { readForm } from './read-form.ts';
+import { requestOrigin, type RequestContext } from './request-context.ts';
+import { identifyUser } from './identify-user/identify-user.ts';
+import { servedOrigins } from './served-origins.ts';
+import { normalizeTarget } from '../http/normalize-path.ts';
+import { readForm } from '../http/read-form.ts';
 
 /** Checks session and CSRF, and points ctx at the page the form came from. Returns that page's URL. */
 export async function acceptForm(ctx: RequestContext): Promise<{ returnTo: string; form: URLSearchParams }> {

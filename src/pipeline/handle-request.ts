@@ -1,5 +1,6 @@
-// The pipeline, in order: normalise the path → internal route or matched route → identify the user →
-// identify the device → gather posture → decide → act. Only `act` (and the error path) answers.
+// The pipeline, in order: normalise the path → internal endpoint or matched route → identify the user →
+// identify the device → gather posture → decide → act. Only `act` (and the error path) answers. The
+// internal endpoints come from the composition root's one table (gateway.ts); none is imported here.
 import type { Duplex } from 'node:stream';
 import { GatewayError, toGatewayError } from '../errors.ts';
 import { checkFraming } from '../http/check-framing.ts';
@@ -7,17 +8,17 @@ import { normalizeTarget } from '../http/normalize-path.ts';
 import { writeRawError } from '../http/raw-error.ts';
 import { redirect, sendError } from '../http/respond.ts';
 import { consoleHome, onAdminHost, refuseConsoleSpelling } from '../http/admin-host.ts';
-import { handleInternal, INTERNAL_PREFIX } from '../http/internal-routes.ts';
+import { isInternalPath, serveEndpoint, type Endpoints } from './internal-endpoints.ts';
 import type { RequestContext } from './request-context.ts';
 import { evaluate } from './evaluate-request.ts';
 import { act, forwardUpgrade } from './act/act.ts';
 import { checkWebSocketOrigin } from './check-websocket-origin.ts';
 
-export async function handleRequest(ctx: RequestContext): Promise<void> {
+export async function handleRequest(ctx: RequestContext, endpoints: Endpoints): Promise<void> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, ctx.res));
     if (isInternalPath(ctx.target.path)) {
-      await handleInternal(ctx);
+      await serveEndpoint(ctx, endpoints);
       return;
     }
     if (onAdminHost(ctx)) {
@@ -59,8 +60,4 @@ export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: B
     writeRawError(socket, { status, code: refused.code, requestId: ctx.id, message: refused.expose ? refused.message : 'The upgrade failed.', reason: refused.details?.reason as string | undefined });
     return status;
   }
-}
-
-function isInternalPath(path: string): boolean {
-  return path === INTERNAL_PREFIX.slice(0, -1) || path.startsWith(INTERNAL_PREFIX);
 }

@@ -1,14 +1,21 @@
 // The forms on the device pages: "I fixed it — check again" (refetch in Fleet, wait, re-decide, and
 // send the user on if the device now passes) and "Continue" on a warn-mode notice. Both need a session
 // and a valid CSRF token, and only act on a return URL of the host they were posted to.
-import { GatewayError } from '../errors.ts';
-import type { RequestContext } from '../pipeline/request-context.ts';
-import { evaluate } from '../pipeline/evaluate-request.ts';
-import { refetchAndWait } from '../pipeline/gather-posture/refetch-hosts.ts';
-import { sendDeviceDenied } from '../pipeline/act/device-denied.ts';
-import { acknowledgeWarning } from '../pipeline/act/device-warning.ts';
-import { acceptForm } from './accept-form.ts';
-import { redirect, sendPage } from './respond.ts';
+import { GatewayError } from '../../errors.ts';
+import type { RequestContext } from '../request-context.ts';
+import { evaluate } from '../evaluate-request.ts';
+import { refetchAndWait } from '../gather-posture/refetch-hosts.ts';
+import { sendDeviceDenied } from './device-denied.ts';
+import { acknowledgeWarning } from './device-warning.ts';
+import type { Endpoints } from '../internal-endpoints.ts';
+import { acceptForm } from '../accept-form.ts';
+import { redirect } from '../../http/respond.ts';
+
+/** The device pages' forms, mounted by the gateway under /.trustgate/. */
+export const deviceFormEndpoints: Endpoints = {
+  recheck: { methods: ['POST'], handle: recheckDevice },
+  acknowledge: { methods: ['POST'], handle: acknowledgeDeviceWarning },
+};
 
 export async function recheckDevice(ctx: RequestContext): Promise<void> {
   const { returnTo } = await acceptForm(ctx);
@@ -34,17 +41,4 @@ export async function acknowledgeDeviceWarning(ctx: RequestContext): Promise<voi
   if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no application at that address.');
   acknowledgeWarning(ctx, route.name);
   redirect(ctx, returnTo);
-}
-
-export function sendMetrics(ctx: RequestContext): Promise<void> | void {
-  const peer = ctx.req.socket.remoteAddress ?? '';
-  if (!ctx.runtime.metricsAllowed.contains(peer)) {
-    return sendPage(ctx, 403, 'error', { status: 403, title: 'Access denied', message: 'Metrics are not available from your address.', actions: [] });
-  }
-  return ctx.runtime.metrics.metrics().then((text) => {
-    const res = ctx.res;
-    if (!res) return;
-    res.writeHead(200, { 'content-type': ctx.runtime.metrics.contentType, 'cache-control': 'no-store' });
-    res.end(text);
-  });
 }

@@ -2,11 +2,11 @@
 // out (OpenID Connect Back-Channel Logout 1.0, https://openid.net/specs/openid-connect-backchannel-1_0.html#BCRequest).
 // Every matching session goes on the revocation list. Answers are JSON with Cache-Control: no-store:
 // 200 on success, 400 with invalid_request and a reason for a bad token, 503 when we cannot act on it.
-import { isGatewayError } from '../errors.ts';
-import type { RequestContext } from '../pipeline/request-context.ts';
-import { LogoutTokenError, verifyLogoutToken } from '../pipeline/identify-user/logout-token.ts';
-import { readForm } from './read-form.ts';
-import { sendJson } from './respond.ts';
+import { isGatewayError } from '../../errors.ts';
+import type { RequestContext } from '../request-context.ts';
+import { LogoutTokenError, verifyLogoutToken } from './logout-token.ts';
+import { readForm } from '../../http/read-form.ts';
+import { sendJson } from '../../http/respond.ts';
 
 export async function backchannelLogout(ctx: RequestContext): Promise<void> {
   const { oidc, revocation, config, now, log } = ctx.runtime;

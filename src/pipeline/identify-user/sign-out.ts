@@ -3,12 +3,12 @@
 // user out or bounce them through the IdP's end-session endpoint.
 import { randomBytes } from 'node:crypto';
 import { stringifySetCookie } from 'cookie';
-import { GatewayError } from '../errors.ts';
-import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
-import { identifyUser, readCookie } from '../pipeline/identify-user/identify-user.ts';
-import { logout } from '../pipeline/identify-user/login-flow.ts';
-import { readForm } from './read-form.ts';
-import { redirect, sendPage } from './respond.ts';
+import { GatewayError } from '../../errors.ts';
+import { requestOrigin, type RequestContext } from '../request-context.ts';
+import { identifyUser, readCookie } from './identify-user.ts';
+import { logout } from './login-flow.ts';
+import { readForm } from '../../http/read-form.ts';
+import { redirect, sendPage } from '../../http/respond.ts';
 
 export const SIGN_OUT_PATH = '/.trustgate/logout';
 
