@@ -2,18 +2,8 @@
 // match, unless another common backend reading of the path (any letter case, no format suffix, decoded
 // twice) picks another route or public-ness.
 import { describe, expect, test } from 'vitest';
-import { configSchema, type RouteConfig } from '../config/schema.ts';
+import { routeConfigs as routes } from '../../test/support/route-configs.ts';
 import { createRouteTable } from './match-route.ts';
-
-function routes(list: Record<string, unknown>[]): RouteConfig[] {
-  const config = configSchema.parse({
-    listeners: [{ port: 0 }],
-    oidc: { issuer: 'http://127.0.0.1:1', clientId: 'x', clientSecret: 'x' },
-    session: { secrets: ['s'.repeat(32)] },
-    routes: list.map((r) => ({ host: 'app.example', upstream: 'http://127.0.0.1:2', allowAnyAuthenticatedUser: true, ...r })),
-  });
-  return config.routes;
-}
 
 describe('RouteTable.choose', () => {
   const table = createRouteTable(
