@@ -2,6 +2,7 @@
 // every open-redirect form, a good rd lands exactly there, and a foreign Host header steers nothing.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BrowserClient, callbackUrlFor, signIn } from '../support/browser-client.ts';
+import { openRedirectForms } from '../support/open-redirect-forms.ts';
 import { rawRequest } from '../support/raw-request.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
 
@@ -17,84 +18,8 @@ describe('open redirects', () => {
     return `${stack.url}/.trustgate/login?rd=${encodeURIComponent(rd)}`;
   }
 
-  const refused = (port: number): string[] => [
-    '//evil.example',
-    '//evil.example/path',
-    '/\\evil.example',
-    '\\\\evil.example',
-    '/\\/evil.example',
-    '\\/evil.example',
-    'https://evil.example/',
-    'http://evil.example',
-    'HTTPS://EVIL.EXAMPLE/',
-    'http://127.0.0.1.evil.example/',
-    `http://127.0.0.1:${port}.evil.example/`,
-    `http://127.0.0.1:${port}@evil.example/`,
-    'http://evil.example#@127.0.0.1/',
-    'https:evil.example',
-    'https:/evil.example',
-    'http:\\\\evil.example',
-    '///evil.example',
-    'javascript:alert(1)',
-    'JaVaScRiPt:alert(1)',
-    'data:text/html,x',
-    'vbscript:x',
-    'ftp://127.0.0.1/',
-    `http://user@127.0.0.1:${port}/`,
-    `http://user:pass@127.0.0.1:${port}/`,
-    `http://localhost:${port}/`,
-    ' /x',
-    '\t/x',
-    '\n/x',
-    '/\t/evil.example',
-    '/\n/evil.example',
-    '\t//evil.example',
-    '/\r\nSet-Cookie:x=1',
-    '/x\x00',
-    'evil.example',
-    '.evil.example',
-    `/${'a'.repeat(5000)}`,
-    // A route's host, but not its scheme or port: the route is served on http://127.0.0.1:<port> only.
-    `https://127.0.0.1:${port}/`,
-    `http://127.0.0.1:${port + 1}/`,
-    `http://127.0.0.1:${port - 1}/x`,
-    'http://127.0.0.1/',
-    'http://127.0.0.1:80/',
-    `http://127.0.0.1:0${port}/`,
-    `http://127.0.0.1:${port}0/`,
-    // The same host spelled another way: trailing dot, numeric/short/hex IPv4, escapes, IDN look-alikes.
-    `http://127.0.0.1.:${port}/`,
-    `http://127.1:${port}/`,
-    `http://2130706433:${port}/`,
-    `http://0x7f.0.0.1:${port}/`,
-    `http://%31%32%37.0.0.1:${port}/`,
-    `http://127.0.0.1%3A${port}/`,
-    `http://127.0.0.1%3A${port}%40evil.example/`,
-    `http://\uff11\uff12\uff17.0.0.1:${port}/`,
-    'http://\u0435vil.example/',
-    'http://xn--vil-8cd.example/',
-    'http://EVIL.example./',
-    `http://127.0.0.1:${port}\u3002evil.example/`,
-    // Userinfo and separators in every position.
-    `http://@127.0.0.1:${port}/`,
-    `http://:@127.0.0.1:${port}/`,
-    `http://evil.example@127.0.0.1:${port}/`,
-    `http://127.0.0.1:${port}\\@evil.example/`,
-    `http://127.0.0.1:${port};@evil.example/`,
-    // Whitespace and controls anywhere, also Unicode ones browsers strip or fold.
-    `http://127.0.0.1:${port}/\t`,
-    `http://127.0.0.1:${port}/ x`,
-    `/x\u2028`,
-    `/\u00a0/evil.example`,
-    '/\x0b/evil.example',
-    '/\x7f',
-    'javascript://127.0.0.1/%0aalert(1)',
-    ' javascript:alert(1)',
-    'java\tscript:alert(1)',
-  ];
-
   test('every open-redirect form is refused with 400 and no redirect', async () => {
-    for (const rd of refused(stack.port)) {
+    for (const rd of openRedirectForms(stack.port)) {
       const response = await fetch(loginUrl(rd), { redirect: 'manual', headers: { accept: 'application/json' } });
       const body = await response.text();
       expect(response.status, JSON.stringify(rd)).toBe(400);
