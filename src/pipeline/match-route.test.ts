@@ -50,3 +50,50 @@ describe('RouteTable.choose', () => {
     expect(table.choose('APP.example', '/admin')).toMatchObject({ kind: 'route', route: { name: 'admin' } });
   });
 });
+
+describe('RouteTable.match and servesHost', () => {
+  const table = createRouteTable(
+    routes([
+      { name: 'root', host: 'app.example' },
+      { name: 'app', host: 'app.example', pathPrefix: '/app' },
+      { name: 'app-api', host: 'app.example', pathPrefix: '/app/api' },
+      { name: 'ported', host: 'ported.example:8443' },
+    ]),
+  );
+
+  test.each([
+    ['app.example', '/app', 'app'],
+    ['app.example', '/app/', 'app'],
+    ['app.example', '/app/x', 'app'],
+    ['app.example', '/apple', 'root'],
+    ['app.example', '/app/api', 'app-api'],
+    ['app.example', '/app/api/v1', 'app-api'],
+    ['app.example', '/app/apix', 'app'],
+    ['app.example:8080', '/app/x', 'app'],
+    ['APP.EXAMPLE', '/app/x', 'app'],
+    ['ported.example:8443', '/x', 'ported'],
+  ])('%s%s → %s (longest prefix, on a segment boundary)', (host, path, name) => {
+    expect(table.match(host, path)?.name).toBe(name);
+  });
+
+  test.each([
+    ['ported.example', '/x'],
+    ['ported.example:443', '/x'],
+    ['other.example', '/'],
+    ['app.example.evil', '/'],
+  ])('%s%s has no route (a route naming a port matches only that port)', (host, path) => {
+    expect(table.match(host, path)).toBeUndefined();
+    expect(table.choose(host, path)).toEqual({ kind: 'none' });
+  });
+
+  test('servesHost says which hosts are ours', () => {
+    expect(['app.example', 'app.example:1', 'App.Example', 'ported.example:8443'].map((h) => table.servesHost(h))).toEqual([true, true, true, true]);
+    expect(['ported.example', 'evil.example', 'example', ''].map((h) => table.servesHost(h))).toEqual([false, false, false, false]);
+  });
+
+  test('isPublicPath uses segment boundaries too', () => {
+    const [route] = routes([{ name: 'p', public: ['/public'] }]);
+    if (!route) throw new Error('one route');
+    expect(['/public', '/public/', '/public/x', '/publicity', '/x/public'].map((p) => table.isPublicPath(route, p))).toEqual([true, true, true, false, false]);
+  });
+});
