@@ -6,7 +6,7 @@ import { startStack, testClock, type Stack } from '../support/start-stack.ts';
 import {
   BOB, BREAK_GLASS_ROUTE, BREAK_GLASS_RULE, FIFTEEN_MINUTES, GOOD_REASON, ONE_HOUR, adminGrants, breakGlassLink, eventsNamed, openForm, postBreakGlass, requestGrant, revoke, signedIn, upstreamHeaders,
 } from '../support/break-glass-client.ts';
-import { signedInAdmin } from '../support/admin-client.ts';
+import { adminCsrfFor, signedInAdmin } from '../support/admin-client.ts';
 
 function breakGlassService(stack: Stack) {
   const service = stack.gateway.runtime().breakGlass;
@@ -220,6 +220,16 @@ describe('what grants may cover, and the admins', () => {
     const forged = await revoke(alice, stack, { id: grantId });
     expect(forged.status).toBe(403);
     expect((await bob.request(`${stack.url}/`)).status).toBe(200);
+
+    // Non-admins signed in on the admin host, each with a valid console CSRF token: still refused, and
+    // the grant keeps working (the admin check, not the token, is what stops them).
+    for (const user of ['erin', 'bob']) {
+      const other = await signedInAdmin(stack, user);
+      const attempt = await revoke(other, stack, { id: grantId, csrf: await adminCsrfFor(stack, other) });
+      expect(`${user} ${attempt.status}`).toBe(`${user} 403`);
+      expect((await bob.request(`${stack.url}/`)).status).toBe(200);
+    }
+    expect(eventsNamed(await stack.auditEvents(), 'revoked', grantId)).toEqual([]);
 
     const revoked = await revoke(alice, stack, { id: grantId, csrf: page.csrf });
     expect(revoked.status).toBe(302);

@@ -241,6 +241,23 @@ describe('requireOwner: the certified device must be mapped to the signed-in use
     expect(body.headers['x-trustgate-device']).toBe(ALICE_DEVICE);
     expect(stack.decisions().at(-1)?.reasons).toEqual(['user-allowed', 'device-compliant']);
   });
+
+  test('a refused mapping is never served from cache: once Fleet maps the laptop to bob, he gets in at once', async () => {
+    const fleet = stack.fleet;
+    const laptop = fleet?.state.hosts.get(1);
+    if (!fleet || laptop?.data.uuid !== ALICE_DEVICE) throw new Error("the demo Fleet data has alice's laptop as host 1");
+    const alice = await overTls(stack, 'alice', pki.device);
+    const bob = await overTls(stack, 'bob', pki.device);
+    // alice's request leaves the laptop's mapping (alice only) fresh in the posture cache.
+    expect((await alice.request(`${stack.url}/docs`, JSON_ACCEPT)).status).toBe(200);
+    const asked = fleet.state.stats.requestCount.getDeviceMapping;
+    expect((await denied(await bob.request(`${stack.url}/docs`, JSON_ACCEPT))).reasons).toEqual(['device-not-owned']);
+    expect(fleet.state.stats.requestCount.getDeviceMapping).toBe(asked + 1);
+    laptop.data.emails.push({ email: 'bob@example.com', source: 'custom' });
+    const body = await echo(await bob.request(`${stack.url}/echo/now-mine`, JSON_ACCEPT));
+    expect(body.headers['x-trustgate-device']).toBe(ALICE_DEVICE);
+    expect(stack.decisions().at(-1)).toMatchObject({ user: 'bob@example.com', verdict: 'allow', reasons: ['user-allowed', 'device-compliant'] });
+  });
 });
 
 describe('device certificate forwarded in a header by a TLS-terminating proxy', () => {

@@ -81,3 +81,17 @@ export async function signedInAdmin(stack: Stack, user: string): Promise<Browser
   }
   return client;
 }
+
+/**
+ * The console's CSRF token for whoever `client` is signed in as on the admin host, minted with the admin
+ * host's own keys — what a non-admin could not get from a page, so a test can show the server itself
+ * refuses them (not just the missing token).
+ */
+export async function adminCsrfFor(stack: Stack, client: BrowserClient): Promise<string> {
+  const admin = stack.gateway.runtime().adminHost?.plain;
+  if (!admin) throw new Error('the stack has no admin host');
+  const value = client.cookie(admin.sessions.name)?.value;
+  const session = value ? await admin.sessions.read(value) : undefined;
+  if (!session) throw new Error('the client has no admin-host session');
+  return admin.csrf.token(session);
+}
