@@ -1,4 +1,4 @@
-// Runs the GrantStore contract against the file store and the Redis store (real Redis on 127.0.0.1:6379),
+// Runs the GrantStore contract against the file store and the Redis store (real Redis at TRUSTGATE_TEST_REDIS_URL),
 // plus what only one of them does: the file log's replay, torn lines, compaction and durability; Redis keys.
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,8 +14,8 @@ import { DEFAULT_RETENTION_MS } from '../../src/break-glass/grant-store.ts';
 import { createRedisGrantStore, redisGrantKeys } from '../../src/break-glass/redis-grant-store.ts';
 import { createTestClock, describeGrantStore, grantInput } from './grant-store.contract.ts';
 import type { TestClock } from './grant-store.contract.ts';
+import { TEST_REDIS_URL as REDIS_URL } from '../support/test-redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR = 60 * 60 * 1000;
 
 async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {

@@ -1,5 +1,5 @@
-// Runs the session revocation contract against the file store and the Redis store (real Redis on
-// 127.0.0.1:6379): durability across a restart, expiry, one-time claims (logout-token jti), and the
+// Runs the session revocation contract against the file store and the Redis store (real Redis at
+// TRUSTGATE_TEST_REDIS_URL): durability across a restart, expiry, one-time claims (logout-token jti), and the
 // local index on top (session, IdP session, per-user cut-off). Then what only one of them does: the
 // file log refuses unreadable lines; Redis replicas see each other's revocations through pub/sub and
 // refuse sessions (fail closed) while the feed is down.
@@ -16,8 +16,8 @@ import { createRedisRevocationStore } from '../../src/sessions/redis-revocation-
 import type { RevocationStore } from '../../src/sessions/revocation-store.ts';
 import { createSessionRevocation, type RevocableSession, type SessionRevocation } from '../../src/sessions/create-session-revocation.ts';
 import { createTestClock, type TestClock } from './grant-store.contract.ts';
+import { TEST_REDIS_URL as REDIS_URL, testRedisAddress } from '../support/test-redis.ts';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR = 3600_000;
 const log = pino({ level: 'silent' });
 
@@ -224,7 +224,7 @@ describe('redis revocation specifics', () => {
     let open = true;
     const relay = net.createServer((client) => {
       if (!open) return client.destroy();
-      const upstream = net.connect(6379, '127.0.0.1');
+      const upstream = net.connect(testRedisAddress().port, testRedisAddress().host);
       sockets.add(client).add(upstream);
       client.pipe(upstream).pipe(client);
       const drop = () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BREAK_GLASS_FILES, startStack, type Stack } from '../support/start-stack.ts';
 import { BREAK_GLASS_ROUTE, adminGrants, eventsNamed, requestGrant, revoke, signedIn, upstreamHeaders } from '../support/break-glass-client.ts';
 import { signedInAdmin } from '../support/admin-client.ts';
+import { TEST_REDIS_URL } from '../support/test-redis.ts';
 
 function breakGlassService(stack: Stack) {
   const service = stack.gateway.runtime().breakGlass;
@@ -58,8 +59,8 @@ describe('the file store across a restart', () => {
 
 describe('two gateways sharing a Redis store', () => {
   const prefix = `trustgate-test:${randomUUID()}:`;
-  const store = { kind: 'redis', url: 'redis://127.0.0.1:6379', prefix };
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true });
+  const store = { kind: 'redis', url: TEST_REDIS_URL, prefix };
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
   let a: Stack;
   let b: Stack;
 

@@ -84,7 +84,7 @@ describe('lookups', () => {
     expect(carol.policies.map((policy) => policy.response)).toEqual(['', 'pass', 'pass', 'pass', 'pass']);
     const dave = await client().getHost(4);
     expect(dave.status).toBe('offline');
-    expect(Date.now() - (dave.seenTime?.getTime() ?? 0)).toBeGreaterThan(3.9 * 86_400_000);
+    expect(simulator.state.startedMs - (dave.seenTime?.getTime() ?? 0)).toBeGreaterThan(3.9 * 86_400_000);
   });
 
   test('email lookup keeps only hosts whose device mapping holds the email', async () => {
@@ -183,12 +183,11 @@ describe('retries and timeouts', () => {
     expect(simulator.state.stats.requestCount.getHost).toBe(4);
   });
 
-  test('a slow Fleet is TG_ERR_FLEET_TIMEOUT, quickly and without retries', async () => {
-    simulator.state.setKnobs({ latencyMs: 1_000 });
-    const startedMs = Date.now();
+  test('a slow Fleet is TG_ERR_FLEET_TIMEOUT, without waiting for the answer and without retries', async () => {
+    // Fleet would answer only after the test's own timeout: the rejection can only come from timeoutMs.
+    simulator.state.setKnobs({ latencyMs: 10 * 60_000 });
     const error = await rejection(client({ timeoutMs: 100 }).getHost(1));
     expect(error.code).toBe('TG_ERR_FLEET_TIMEOUT');
-    expect(Date.now() - startedMs).toBeLessThan(800);
     expect(simulator.state.stats.requestCount.getHost).toBe(1);
   });
 
@@ -228,13 +227,11 @@ describe('refetch', () => {
     const before = await fleet.getHost(2);
     await control('hosts/2/policies/1', { response: 'pass' });
     expect((await fleet.getHost(2)).policies.find((policy) => policy.id === 1)?.response).toBe('fail');
-    const requestedAt = Date.now();
     await fleet.refetchHost(2);
     const pending = await fleet.getHost(2);
     expect(pending.refetchRequested).toBe(true);
     expect(pending.policies.find((policy) => policy.id === 1)?.response).toBe('fail');
     const after = await waitForCheckIn(fleet, 2);
-    expect(Date.now() - requestedAt).toBeGreaterThanOrEqual(REFETCH_DELAY_MS - 10);
     expect(after.policies.find((policy) => policy.id === 1)?.response).toBe('pass');
     expect(after.failingPoliciesCount).toBe(0);
     expect(after.policyUpdatedAt!.getTime()).toBeGreaterThan(before.policyUpdatedAt!.getTime());

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BrowserClient, signIn, signOut } from '../support/browser-client.ts';
 import { formFields, signedInAdmin } from '../support/admin-client.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
+import { TEST_REDIS_URL as REDIS_URL } from '../support/test-redis.ts';
 
 const COOKIE = 'trustgate_session';
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** A second browser holding a copy of `client`'s session cookie (as a thief or another device would). */
 function copyOf(client: BrowserClient): BrowserClient {

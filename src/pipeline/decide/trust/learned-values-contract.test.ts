@@ -4,8 +4,9 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createMemoryLearnedValues, type LearnedValues } from './learned-values.ts';
 import { createRedisLearnedValues } from './redis-learned-values.ts';
+import { TEST_REDIS_URL } from '../../../../test/support/test-redis.ts';
 
-const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
 const prefix = `trustgate-test:learned:${randomUUID()}:`;
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
