@@ -1,22 +1,21 @@
-// HTTP transport to Fleet: one keep-alive undici Pool, per-attempt timeouts, retries with backoff
-// for idempotent GETs, and the boundary where undici errors become GatewayErrors.
-import { Pool } from 'undici';
+// HTTP transport to Fleet: one keep-alive undici Pool, per-attempt timeouts, undici's retry
+// interceptor (policy in fleet-retry.ts) for idempotent GETs, and the boundary where undici errors
+// become GatewayErrors.
+import { Pool, interceptors } from 'undici';
+import type { Dispatcher, RetryHandler } from 'undici';
 import { GatewayError } from '../../errors.ts';
+import { createAttemptDeadline } from './attempt-deadline.ts';
 import { parseFleetError } from './fleet-schemas.ts';
+import { fleetRetry, retryAfterMsOf, TIMEOUT_CODES } from './fleet-retry.ts';
+import type { FleetRetryOptions } from './fleet-retry.ts';
 
-export interface FleetTransportOptions {
+export interface FleetTransportOptions extends FleetRetryOptions {
   baseUrl: string;
   apiToken: string;
   /** Per attempt: connect + headers + body, including time queued behind busy connections. */
   timeoutMs: number;
   /** Pool size: Fleet has no general rate limit, so the gateway must bound its own load. */
   maxConcurrency: number;
-  retries: number;
-  retryBaseDelayMs: number;
-  /** Cap on waiting for a `retry-after`; Fleet's login limiter asks for up to minutes. */
-  maxRetryAfterMs: number;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
 }
 
 export interface FleetTransport {
@@ -26,9 +25,6 @@ export interface FleetTransport {
   post(path: string): Promise<unknown>;
   close(): Promise<void>;
 }
-
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-const MAX_BACKOFF_MS = 2_000;
 
 function errorCodeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -56,12 +52,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function retryAfterMsOf(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
-  return Number(value.trim()) * 1000;
-}
-
 export function createFleetTransport(options: FleetTransportOptions): FleetTransport {
   const base = new URL(options.baseUrl);
   const prefix = `${base.pathname.replace(/\/+$/, '')}/api/v1/fleet`;
@@ -73,17 +63,23 @@ export function createFleetTransport(options: FleetTransportOptions): FleetTrans
     connect: { timeout: options.timeoutMs },
   });
 
-  async function attempt(method: 'GET' | 'POST', path: string): Promise<unknown> {
-    const signal = AbortSignal.timeout(options.timeoutMs);
+  // GETs go through undici's RetryHandler; POSTs (not idempotent) go to the pool once.
+  const retrying = pool.compose(interceptors.retry({ throwOnError: false, methods: ['GET'], maxRetries: options.retries }));
+
+  async function send(method: 'GET' | 'POST', path: string): Promise<unknown> {
+    const deadline = createAttemptDeadline(options.timeoutMs);
+    const request: Dispatcher.RequestOptions & { retryOptions?: RetryHandler.RetryOptions } = {
+      method,
+      path: `${prefix}${path}`,
+      signal: deadline.signal,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      headers: { authorization: `Bearer ${options.apiToken}`, accept: 'application/json' },
+    };
+    if (method === 'GET') request.retryOptions = { retry: fleetRetry(options, { beforeSleep: deadline.pause, afterSleep: deadline.restart }) };
     try {
-      const response = await pool.request({
-        method,
-        path: `${prefix}${path}`,
-        signal,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        headers: { authorization: `Bearer ${options.apiToken}`, accept: 'application/json' },
-      });
+      // The final answer, once retries are used up or not wanted; retried answers' bodies are drained by undici.
+      const response = await (method === 'GET' ? retrying : pool).request(request);
       // Always read the body to the end, error or not, so the socket goes back to the pool.
       const json = parseJson(await response.body.text());
       if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -93,35 +89,15 @@ export function createFleetTransport(options: FleetTransportOptions): FleetTrans
       const retryAfterMs = retryAfterMsOf(response.headers['retry-after']);
       throw parseFleetError(response.statusCode, json, retryAfterMs === undefined ? {} : { retryAfterMs });
     } catch (error) {
-      throw mapTransportError(error, signal);
-    }
-  }
-
-  function delayBeforeRetryMs(error: GatewayError, attemptIndex: number): number {
-    const exponential = Math.min(MAX_BACKOFF_MS, options.retryBaseDelayMs * 2 ** attemptIndex);
-    // "Equal jitter": half fixed, half random, so retries from many gateways do not align.
-    const jittered = exponential / 2 + (options.random() * exponential) / 2;
-    const retryAfterMs = error.details?.retryAfterMs;
-    if (typeof retryAfterMs !== 'number') return jittered;
-    return Math.max(jittered, Math.min(retryAfterMs, options.maxRetryAfterMs));
-  }
-
-  async function get(path: string): Promise<unknown> {
-    for (let attemptIndex = 0; ; attemptIndex += 1) {
-      try {
-        return await attempt('GET', path);
-      } catch (error) {
-        const gatewayError = error as GatewayError;
-        const retryable = gatewayError.code === 'TG_ERR_FLEET_UNAVAILABLE' || gatewayError.code === 'TG_ERR_FLEET_RATE_LIMITED';
-        if (!retryable || attemptIndex >= options.retries) throw gatewayError;
-        await options.sleep(delayBeforeRetryMs(gatewayError, attemptIndex));
-      }
+      throw mapTransportError(error, deadline.signal);
+    } finally {
+      deadline.clear();
     }
   }
 
   return {
-    get,
-    post: (path) => attempt('POST', path),
+    get: (path) => send('GET', path),
+    post: (path) => send('POST', path),
     close: () => pool.close(),
   };
 }
