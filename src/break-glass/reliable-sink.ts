@@ -1,10 +1,13 @@
 // Wraps an optional audit sink (Elasticsearch, webhook) so an outage loses nothing: failed deliveries
-// go to an fsync'd spool file, are retried in order with backoff in the background, and survive restarts.
+// go to an fsync'd spool file (audit-spool.ts), are retried in order with backoff in the background
+// (delivery-loop.ts, retry-timer.ts), and survive restarts.
 import type { Logger } from 'pino';
 import type { AuditEvent } from './audit-event.ts';
 import type { AuditSink } from './audit-sinks.ts';
 import { createAuditSpool, readSpool } from './audit-spool.ts';
 import type { SpoolEntry } from './audit-spool.ts';
+import { deliverAll, runDelivery, type DeliveryState } from './delivery-loop.ts';
+import { createRetryTimer } from './retry-timer.ts';
 
 export interface ReliableSinkOptions {
   spoolFile: string;
@@ -37,123 +40,65 @@ export interface ReliableSink {
 }
 
 export async function createReliableSink(sink: AuditSink, options: ReliableSinkOptions): Promise<ReliableSink> {
-  const now = options.now ?? Date.now;
   const log = options.log?.child({ auditSink: sink.name });
   const queue: SpoolEntry[] = (await readSpool(options.spoolFile, log)).map((event, index) => ({ seq: index + 1, event }));
   let nextSeq = queue.length + 1;
-  let spooling = queue.length > 0;
-  const spool = createAuditSpool(options.spoolFile, { queue: () => queue, spooling: () => spooling }, queue, log);
-  let failures = 0;
-  let lastError: string | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let nextRetryAtMs: number | undefined;
-  let running: Promise<void> | undefined;
-  let closed = false;
-
-  function clearTimer(): void {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    nextRetryAtMs = undefined;
-  }
-
-  function onFailure(error: unknown): void {
-    failures += 1;
-    lastError = error instanceof Error ? error.message : String(error);
-    if (!spooling) {
-      spooling = true;
-      void spool.append();
-    }
-    if (closed) return;
-    const delay = Math.min(options.maxRetryMs, options.retryBaseMs * 2 ** (failures - 1));
-    clearTimer();
-    nextRetryAtMs = now() + delay;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void runPump();
-    }, delay);
-    // A pending retry must not keep the process alive at shutdown; close() spools what is left.
-    timer.unref();
-    log?.warn({ err: error, pending: queue.length, retryInMs: delay }, 'audit sink delivery failed; spooled for retry');
-  }
-
-  /** Delivers from the head in order until the queue is empty or a delivery fails. */
-  async function pump(): Promise<void> {
-    let delivered = 0;
-    while (queue.length > 0 && !closed) {
-      const head = queue[0] as SpoolEntry;
-      try {
-        await sink.deliver(head.event);
-      } catch (error) {
-        onFailure(error);
-        break;
-      }
-      queue.shift();
-      delivered += 1;
-      failures = 0;
-      lastError = undefined;
-    }
-    if (queue.length === 0 && spooling) {
-      spooling = false;
-      log?.info({ delivered }, 'audit sink caught up; spool drained');
-    }
-    // Dropping delivered events from the file keeps a crash from sending them again.
-    if (delivered > 0 && spool.hasFileEntries()) void spool.compact();
-  }
-
-  function runPump(): Promise<void> {
-    if (running) return running;
-    clearTimer();
-    running = pump().finally(() => {
-      running = undefined;
-      // An event queued while the last pass was finishing would otherwise wait for the next one.
-      if (queue.length > 0 && timer === undefined && !closed) void runPump();
-    });
-    return running;
-  }
-
-  if (queue.length > 0) void runPump();
-
+  const view = { queue: () => queue, spooling: () => state.spooling };
+  const state: DeliveryState = {
+    sink,
+    queue,
+    spool: createAuditSpool(options.spoolFile, view, queue, log),
+    timer: createRetryTimer({ retryBaseMs: options.retryBaseMs, maxRetryMs: options.maxRetryMs, now: options.now ?? Date.now }),
+    log,
+    spooling: queue.length > 0,
+    closed: false,
+    failures: 0,
+    lastError: undefined,
+    running: undefined,
+  };
+  if (queue.length > 0) void runDelivery(state);
   return {
     name: sink.name,
-    enqueue(event) {
-      if (closed) {
-        log?.error({ auditEvent: event.id }, 'audit event queued after close; not delivered to this sink');
-        return;
-      }
-      queue.push({ seq: nextSeq++, event });
-      if (spooling) void spool.append();
-      // While spooling, new events wait behind the failed one for the scheduled retry.
-      if (!running && timer === undefined) void runPump();
-    },
-    async flush() {
-      clearTimer();
-      // A pass already under way finishes first; then fresh passes run regardless of its outcome.
-      await running;
-      clearTimer();
-      for (;;) {
-        await runPump();
-        if (queue.length === 0 || failures > 0 || closed) break;
-      }
-      await spool.idle();
+    enqueue: (event) => enqueue(state, { seq: nextSeq++, event }),
+    flush: async () => {
+      await deliverAll(state);
       return queue.length;
     },
     pending: () => queue.length,
-    status: () => ({
-      pending: queue.length,
-      spooling,
-      consecutiveFailures: failures,
-      ...(nextRetryAtMs === undefined ? {} : { nextRetryAtMs }),
-      ...(lastError === undefined ? {} : { lastError }),
-    }),
-    async close() {
-      closed = true;
-      clearTimer();
-      await running;
-      if (queue.length > 0) spooling = true;
-      await spool.append();
-      await spool.compact();
-      await spool.close();
-      await sink.close();
-    },
+    status: () => statusOf(state),
+    close: () => close(state),
   };
+}
+
+function enqueue(state: DeliveryState, entry: SpoolEntry): void {
+  if (state.closed) {
+    state.log?.error({ auditEvent: entry.event.id }, 'audit event queued after close; not delivered to this sink');
+    return;
+  }
+  state.queue.push(entry);
+  if (state.spooling) void state.spool.append();
+  // While spooling, new events wait behind the failed one for the scheduled retry.
+  if (!state.running && !state.timer.isPending()) void runDelivery(state);
+}
+
+function statusOf(state: DeliveryState): ReliableSinkStatus {
+  const nextRetryAtMs = state.timer.nextAtMs();
+  return {
+    pending: state.queue.length,
+    spooling: state.spooling,
+    consecutiveFailures: state.failures,
+    ...(nextRetryAtMs === undefined ? {} : { nextRetryAtMs }),
+    ...(state.lastError === undefined ? {} : { lastError: state.lastError }),
+  };
+}
+
+async function close(state: DeliveryState): Promise<void> {
+  state.closed = true;
+  state.timer.clear();
+  await state.running;
+  if (state.queue.length > 0) state.spooling = true;
+  await state.spool.append();
+  await state.spool.compact();
+  await state.spool.close();
+  await state.sink.close();
 }
