@@ -1,9 +1,8 @@
-// Follows a growing JSON-lines file the way `tail -F` does: reads from the last offset on each poll,
-// holds a partial last line until its newline arrives, and survives rotation and truncation.
+// Follows a growing JSON-lines file the way `tail -F` does: reads from the last offset on each poll and
+// survives rotation and truncation; cutting the bytes into lines is line-splitter.ts's job.
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-
-export type SkipReason = 'oversized-line' | 'partial-line-at-rotation';
+import { createLineSplitter, type LineSplitter, type SkipReason } from './line-splitter.ts';
 
 export interface LineFollowerOptions {
   file: string;
@@ -22,8 +21,6 @@ export interface LineFollower {
   close(): Promise<void>;
 }
 
-const NEWLINE = 0x0a;
-
 async function statOrNull(file: string): Promise<{ ino: number; size: number } | null> {
   try {
     return await stat(file);
@@ -33,106 +30,81 @@ async function statOrNull(file: string): Promise<{ ino: number; size: number } |
   }
 }
 
+/** The file being followed: which one (inode), how far it has been read, and the open handle. */
+interface Followed {
+  readonly options: LineFollowerOptions;
+  readonly chunkBytes: number;
+  readonly lines: LineSplitter;
+  handle: FileHandle | null;
+  ino: number;
+  offset: number;
+}
+
 export function createLineFollower(options: LineFollowerOptions): LineFollower {
-  const chunkBytes = options.readChunkBytes ?? 64 * 1024;
-  let handle: FileHandle | null = null;
-  let ino = -1;
-  let offset = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  /** Inside an oversized line: drop bytes until its newline. */
-  let discarding = false;
+  const followed: Followed = {
+    options,
+    chunkBytes: options.readChunkBytes ?? 64 * 1024,
+    lines: createLineSplitter(options),
+    handle: null,
+    ino: -1,
+    offset: 0,
+  };
+  return {
+    poll: () => poll(followed),
+    close: async () => {
+      const current = followed.handle;
+      followed.handle = null;
+      await current?.close();
+    },
+  };
+}
 
-  function emit(piece: Buffer): void {
-    if (discarding) discarding = false;
-    else if (pendingBytes + piece.length > options.maxLineBytes) options.onSkip('oversized-line');
-    else options.onLine(Buffer.concat([...pending, piece]).toString('utf8'));
-    pending = [];
-    pendingBytes = 0;
+/** Reads from `offset` to the current end of the open file. */
+async function drain(followed: Followed, current: FileHandle): Promise<void> {
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(followed.chunkBytes);
+    const { bytesRead } = await current.read(buffer, 0, followed.chunkBytes, followed.offset);
+    if (bytesRead === 0) return;
+    followed.offset += bytesRead;
+    followed.lines.feed(buffer.subarray(0, bytesRead));
   }
+}
 
-  /** Splits on raw newline bytes, so a multi-byte character cut between two reads is decoded whole. */
-  function feed(chunk: Buffer): void {
-    let start = 0;
-    for (let at = chunk.indexOf(NEWLINE, start); at !== -1; at = chunk.indexOf(NEWLINE, start)) {
-      emit(chunk.subarray(start, at));
-      start = at + 1;
-    }
-    const rest = chunk.subarray(start);
-    if (discarding || rest.length === 0) return;
-    if (pendingBytes + rest.length > options.maxLineBytes) {
-      discarding = true;
-      pending = [];
-      pendingBytes = 0;
-      options.onSkip('oversized-line');
-      return;
-    }
-    pending.push(Buffer.from(rest));
-    pendingBytes += rest.length;
+async function openCurrent(followed: Followed): Promise<FileHandle> {
+  const opened = await open(followed.options.file, 'r');
+  // The inode of what was actually opened, not of what stat saw a moment earlier.
+  followed.ino = (await opened.stat()).ino;
+  followed.handle = opened;
+  followed.offset = 0;
+  return opened;
+}
+
+/** Finishes the old file through the still-open handle (lines written before the rename), then lets go. */
+async function retire(followed: Followed, current: FileHandle): Promise<void> {
+  await drain(followed, current);
+  followed.lines.dropPartialLine();
+  await current.close();
+  followed.handle = null;
+}
+
+async function poll(followed: Followed): Promise<void> {
+  const info = await statOrNull(followed.options.file);
+  let current = followed.handle;
+  if (current !== null && info === null) {
+    // Renamed away, the new file not there yet: keep reading the old one, the writer may still append.
+    await drain(followed, current);
+    return;
   }
-
-  function dropPartialLine(): void {
-    if (pendingBytes > 0) options.onSkip('partial-line-at-rotation');
-    pending = [];
-    pendingBytes = 0;
-    discarding = false;
+  if (info === null) return;
+  if (current !== null && info.ino !== followed.ino) {
+    await retire(followed, current);
+    current = null;
+    followed.options.onReset('rotated');
+  } else if (current !== null && info.size < followed.offset) {
+    // copytruncate-style rotation: whatever was written between our last read and the truncation is lost.
+    followed.offset = 0;
+    followed.lines.dropPartialLine();
+    followed.options.onReset('truncated');
   }
-
-  /** Reads from `offset` to the current end of the open file. */
-  async function drain(current: FileHandle): Promise<void> {
-    for (;;) {
-      const buffer = Buffer.allocUnsafe(chunkBytes);
-      const { bytesRead } = await current.read(buffer, 0, chunkBytes, offset);
-      if (bytesRead === 0) return;
-      offset += bytesRead;
-      feed(buffer.subarray(0, bytesRead));
-    }
-  }
-
-  async function openCurrent(): Promise<FileHandle> {
-    const opened = await open(options.file, 'r');
-    // The inode of what was actually opened, not of what stat saw a moment earlier.
-    ino = (await opened.stat()).ino;
-    handle = opened;
-    offset = 0;
-    return opened;
-  }
-
-  /** Finishes the old file through the still-open handle (lines written before the rename), then lets go. */
-  async function retire(current: FileHandle): Promise<void> {
-    await drain(current);
-    dropPartialLine();
-    await current.close();
-    handle = null;
-  }
-
-  async function poll(): Promise<void> {
-    const info = await statOrNull(options.file);
-    let current = handle;
-    if (current !== null && info === null) {
-      // Renamed away, the new file not there yet: keep reading the old one, the writer may still append.
-      await drain(current);
-      return;
-    }
-    if (info === null) return;
-    if (current !== null && info.ino !== ino) {
-      await retire(current);
-      current = null;
-      options.onReset('rotated');
-    } else if (current !== null && info.size < offset) {
-      // copytruncate-style rotation: whatever was written between our last read and the truncation is lost.
-      offset = 0;
-      dropPartialLine();
-      options.onReset('truncated');
-    }
-    await drain(current ?? (await openCurrent()));
-  }
-
-  async function close(): Promise<void> {
-    const current = handle;
-    handle = null;
-    await current?.close();
-  }
-
-  return { poll, close };
+  await drain(followed, current ?? (await openCurrent(followed)));
 }
