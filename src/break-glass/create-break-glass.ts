@@ -33,8 +33,8 @@ export interface BreakGlass {
 
 interface Parts {
   store: GrantStore;
-  loud: AuditLog;
-  quiet: AuditLog;
+  auditWithWebhook: AuditLog;
+  auditWithoutWebhook: AuditLog;
   sinks: ReliableSink[];
 }
 
@@ -51,13 +51,13 @@ export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => nu
 
   /** Audits each grant that ran out (once per gateway; grants that expired before start-up are skipped). */
   async function sweep(): Promise<void> {
-    const { store, quiet } = await parts;
+    const { store, auditWithoutWebhook } = await parts;
     const nowMs = now();
     for (const grant of await store.list({ limit: 1000 }, nowMs)) {
       if (grant.revokedAtMs !== undefined || grant.expiresAtMs > nowMs || expiredAudited.has(grant.id)) continue;
       expiredAudited.add(grant.id);
       if (nowMs - grant.expiresAtMs > SWEEP_EVERY_MS * 4) continue;
-      await quiet.record({ event: 'break-glass.expired', user: grant.user, device: grant.deviceKey, route: grant.route, grantId: grant.id, by: 'system', durationMs: grant.durationMs });
+      await auditWithoutWebhook.record({ event: 'break-glass.expired', user: grant.user, device: grant.deviceKey, route: grant.route, grantId: grant.id, by: 'system', durationMs: grant.durationMs });
     }
   }
 
@@ -74,16 +74,16 @@ export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => nu
     revoke: async (id, by) => (await parts).store.revoke(id, by, now()),
     list: async (options) => (await parts).store.list(options, now()),
     async audit(event, options) {
-      const { loud, quiet } = await parts;
-      await (options.notify ? loud : quiet).record(event);
+      const { auditWithWebhook, auditWithoutWebhook } = await parts;
+      await (options.notify ? auditWithWebhook : auditWithoutWebhook).record(event);
     },
     sweepExpired: sweep,
-    flushAudit: async () => (await parts).loud.flush(),
+    flushAudit: async () => (await parts).auditWithWebhook.flush(),
     async close() {
       clearInterval(sweeper);
       const opened = await parts.catch(() => undefined);
       if (!opened) return;
-      await opened.loud.flush();
+      await opened.auditWithWebhook.flush();
       await Promise.all([opened.store.close(), ...opened.sinks.map((s) => s.close())]);
     },
   };
@@ -105,12 +105,12 @@ async function open(config: BreakGlassConfig, deps: { now: () => number; log: Lo
   const hook = config.audit.webhook;
   const webhookSink = hook ? await reliable(createWebhookAuditSink({ url: hook.url, timeoutMs: hook.timeout })) : undefined;
   const file = createFileAuditSink({ file: config.audit.file });
-  const quietSinks = esSink ? [esSink] : [];
-  const loudSinks = [...quietSinks, ...(webhookSink ? [webhookSink] : [])];
+  const sinksWithoutWebhook = esSink ? [esSink] : [];
+  const sinksWithWebhook = [...sinksWithoutWebhook, ...(webhookSink ? [webhookSink] : [])];
   return {
     store,
-    loud: createAuditLog({ sinks: { file, others: loudSinks }, log, now }),
-    quiet: createAuditLog({ sinks: { file, others: quietSinks }, log, now }),
-    sinks: loudSinks,
+    auditWithWebhook: createAuditLog({ sinks: { file, others: sinksWithWebhook }, log, now }),
+    auditWithoutWebhook: createAuditLog({ sinks: { file, others: sinksWithoutWebhook }, log, now }),
+    sinks: sinksWithWebhook,
   };
 }

@@ -35,39 +35,39 @@ export async function gatherPosture(ctx: RequestContext, device: DeviceResult): 
 }
 
 async function byCertificate(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, uuid: string): Promise<PostureResult> {
-  const evaluate = evaluator(ctx, cache, rule);
-  const found = await cache.hostByIdentifier(uuid, (host) => evaluate.now(host).compliant);
+  const hosts = createHostEvaluator(ctx, cache, rule);
+  const found = await cache.hostByIdentifier(uuid, (host) => hosts.evaluateWithKnownPolicyTimes(host).compliant);
   if (rule.requireOwner) {
     const email = ctx.session?.email ?? '';
     // A mapping without the user is asked again (not served from cache), like any failing result.
     const emails = await cache.deviceEmails(found.value.id, (list) => list.includes(email));
     if (!emails.value.includes(email)) return { kind: 'not-owned', host: found.value };
   }
-  const verdict = await evaluate.withPolicies(found.value);
+  const verdict = await hosts.evaluateLoadingPolicyTimes(found.value);
   return { kind: 'evaluated', verdict: combineHosts([verdict], 'all'), source: found.source };
 }
 
 async function byEmail(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, email: string): Promise<PostureResult> {
   const ids = await cache.hostIdsForEmail(email);
   if (ids.value.length === 0) return { kind: 'no-device', problems: [`no device in Fleet is mapped to ${email}`] };
-  const evaluate = evaluator(ctx, cache, rule);
-  const accept = (host: FleetHost): boolean => evaluate.now(host).compliant;
+  const hosts = createHostEvaluator(ctx, cache, rule);
+  const accept = (host: FleetHost): boolean => hosts.evaluateWithKnownPolicyTimes(host).compliant;
   // Most users have one laptop: skip Promise.all's bookkeeping on the hot path.
   const found = ids.value.length === 1 ? [await cache.hostById(ids.value[0] as number, accept)] : await Promise.all(ids.value.map((id) => cache.hostById(id, accept)));
-  const verdicts = found.length === 1 ? [await evaluate.withPolicies((found[0] as (typeof found)[number]).value)] : await Promise.all(found.map((f) => evaluate.withPolicies(f.value)));
+  const verdicts = found.length === 1 ? [await hosts.evaluateLoadingPolicyTimes((found[0] as (typeof found)[number]).value)] : await Promise.all(found.map((f) => hosts.evaluateLoadingPolicyTimes(f.value)));
   return { kind: 'evaluated', verdict: combineHosts(verdicts, rule.match), source: worstSource(found.map((f) => f.source)) };
 }
 
 /**
  * Evaluates hosts against the rule. The cache's accept check must be synchronous, so it uses the policy
- * creation times already known; `withPolicies` loads them first (only the "grace" rule needs them).
+ * creation times already known; `evaluateLoadingPolicyTimes` loads them first (only the "grace" rule needs them).
  */
-function evaluator(ctx: RequestContext, cache: PostureCache, rule: DeviceRule) {
+function createHostEvaluator(ctx: RequestContext, cache: PostureCache, rule: DeviceRule) {
   const nowMs = ctx.runtime.now();
   const known = ctx.runtime.policyCreatedAt;
   // The cache's accept check and the final verdict look at the same host: evaluate it once per request.
   const verdicts = new WeakMap<FleetHost, HostVerdict>();
-  const now = (host: FleetHost): HostVerdict => {
+  const evaluateWithKnownPolicyTimes = (host: FleetHost): HostVerdict => {
     let verdict = verdicts.get(host);
     if (!verdict) {
       verdict = evaluateHost(host, rule, { nowMs, policyCreatedAt: known.get(host.teamId) });
@@ -76,9 +76,9 @@ function evaluator(ctx: RequestContext, cache: PostureCache, rule: DeviceRule) {
     return verdict;
   };
   return {
-    now,
-    async withPolicies(host: FleetHost): Promise<HostVerdict> {
-      if (rule.emptyResult !== 'grace' || !host.policies.some((p) => p.response === '')) return now(host);
+    evaluateWithKnownPolicyTimes,
+    async evaluateLoadingPolicyTimes(host: FleetHost): Promise<HostVerdict> {
+      if (rule.emptyResult !== 'grace' || !host.policies.some((p) => p.response === '')) return evaluateWithKnownPolicyTimes(host);
       const created = await cache.policyCreatedAt(host.teamId);
       known.set(host.teamId, created.value);
       return evaluateHost(host, rule, { nowMs, policyCreatedAt: created.value });

@@ -51,8 +51,8 @@ interface Entry<T> {
   fetchedAtMs: number;
 }
 
-/** One cacheable Fleet question: where it lives, how to ask Fleet, and what may be served. */
-interface Question<T> {
+/** One cacheable Fleet call: where it lives, how to ask Fleet, and what may be served. */
+interface CacheableCall<T> {
   key: string;
   endpoint: FleetEndpoint;
   load: () => Promise<T>;
@@ -76,8 +76,8 @@ const STALE_ALLOWED: ReadonlySet<ErrorCode> = new Set([
 const hostKey = (id: number): string => `host:${id}`;
 const nonEmpty = (list: readonly unknown[]): boolean => list.length > 0;
 
-interface Engine {
-  lookup<T>(question: Question<T>): Promise<Lookup<T>>;
+interface CoalescingCache {
+  lookup<T>(call: CacheableCall<T>): Promise<Lookup<T>>;
   read<T>(key: string): Entry<T> | undefined;
   put(key: string, value: unknown, fetchedAtMs: number): void;
   remove(key: string): void;
@@ -85,7 +85,7 @@ interface Engine {
 }
 
 /**
- * The cache rule over any question. lru-cache holds the entries (bound, recency, hard expiry at
+ * The cache rule over any call. lru-cache holds the entries (bound, recency, hard expiry at
  * the stale limit) but its fetch()/fetchMethod does not fit, so coalescing is a Map of in-flight
  * promises here:
  * - its stale-on-rejection knows one TTL and no `accept`, so it would serve a failing host during an
@@ -94,7 +94,7 @@ interface Engine {
  * - a key whose cached host is failing must be refetched (forceRefresh) while joiners still share
  *   that call, and each joiner must be counted; a found host is also stored under a second key.
  */
-function createEngine(deps: PostureCacheDeps): Engine {
+function createCoalescingCache(deps: PostureCacheDeps): CoalescingCache {
   const { ttlMs, staleLimitMs, now, metrics } = deps;
   const cache = new LRUCache<string, Entry<unknown>>({
     max: deps.maxEntries,
@@ -106,10 +106,10 @@ function createEngine(deps: PostureCacheDeps): Engine {
   const inFlight = new Map<string, Promise<Lookup<unknown>>>();
   metrics.trackEntries(() => cache.size);
 
-  async function lookup<T>(question: Question<T>): Promise<Lookup<T>> {
-    const cached = question.read();
+  async function lookup<T>(call: CacheableCall<T>): Promise<Lookup<T>> {
+    const cached = call.read();
     if (cached !== undefined && now() - cached.fetchedAtMs < ttlMs) {
-      if (question.accept(cached.value)) {
+      if (call.accept(cached.value)) {
         metrics.count('hits');
         return { value: cached.value, source: 'cache', fetchedAtMs: cached.fetchedAtMs };
       }
@@ -119,46 +119,46 @@ function createEngine(deps: PostureCacheDeps): Engine {
       metrics.count('misses');
     }
     try {
-      return await shareFleetCall(question);
+      return await shareFleetCall(call);
     } catch (error) {
-      return staleOrThrow(question, error);
+      return staleOrThrow(call, error);
     }
   }
 
-  function shareFleetCall<T>(question: Question<T>): Promise<Lookup<T>> {
-    const pending = inFlight.get(question.key) as Promise<Lookup<T>> | undefined;
+  function shareFleetCall<T>(call: CacheableCall<T>): Promise<Lookup<T>> {
+    const pending = inFlight.get(call.key) as Promise<Lookup<T>> | undefined;
     if (pending !== undefined) {
       metrics.count('coalesced');
       return pending;
     }
-    const call = askFleet(question).finally(() => inFlight.delete(question.key));
-    inFlight.set(question.key, call);
-    return call;
+    const asked = askFleet(call).finally(() => inFlight.delete(call.key));
+    inFlight.set(call.key, asked);
+    return asked;
   }
 
-  async function askFleet<T>(question: Question<T>): Promise<Lookup<T>> {
+  async function askFleet<T>(call: CacheableCall<T>): Promise<Lookup<T>> {
     // The answer is at least as fresh as the moment we asked: age it from there.
     const askedAtMs = now();
     let value: T;
     try {
-      value = await question.load();
+      value = await call.load();
     } catch (error) {
-      metrics.fleetCall(question.endpoint, toGatewayError(error).code);
+      metrics.fleetCall(call.endpoint, toGatewayError(error).code);
       throw error;
     }
-    metrics.fleetCall(question.endpoint, 'ok');
-    question.save(value, askedAtMs);
+    metrics.fleetCall(call.endpoint, 'ok');
+    call.save(value, askedAtMs);
     return { value, source: 'fleet', fetchedAtMs: askedAtMs };
   }
 
   // Errors are never cached; the fallback is re-read after the call (a store() may have landed).
-  function staleOrThrow<T>(question: Question<T>, error: unknown): Lookup<T> {
+  function staleOrThrow<T>(call: CacheableCall<T>, error: unknown): Lookup<T> {
     if (!isGatewayError(error) || !STALE_ALLOWED.has(error.code)) {
-      if (isGatewayError(error) && error.code === 'TG_ERR_FLEET_NOT_FOUND') cache.delete(question.key);
+      if (isGatewayError(error) && error.code === 'TG_ERR_FLEET_NOT_FOUND') cache.delete(call.key);
       throw error;
     }
-    const cached = question.read();
-    if (cached === undefined || now() - cached.fetchedAtMs >= staleLimitMs || !question.accept(cached.value)) throw error;
+    const cached = call.read();
+    if (cached === undefined || now() - cached.fetchedAtMs >= staleLimitMs || !call.accept(cached.value)) throw error;
     metrics.count('staleServes');
     return { value: cached.value, source: 'stale', fetchedAtMs: cached.fetchedAtMs };
   }
@@ -177,13 +177,13 @@ function createEngine(deps: PostureCacheDeps): Engine {
   };
 }
 
-/** A question whose answer lives under one key. */
-function simple<T>(engine: Engine, key: string, endpoint: FleetEndpoint, load: () => Promise<T>, accept: (value: T) => boolean): Question<T> {
-  return { key, endpoint, load, accept, read: () => engine.read<T>(key), save: (value, fetchedAtMs) => engine.put(key, value, fetchedAtMs) };
+/** A call whose answer lives under one key. */
+function underOneKey<T>(entries: CoalescingCache, key: string, endpoint: FleetEndpoint, load: () => Promise<T>, accept: (value: T) => boolean): CacheableCall<T> {
+  return { key, endpoint, load, accept, read: () => entries.read<T>(key), save: (value, fetchedAtMs) => entries.put(key, value, fetchedAtMs) };
 }
 
 // The identifier key holds only the host id, so store() after a re-check updates both routes.
-function byIdentifier(engine: Engine, fleet: FleetClient, identifier: string, accept: (host: FleetHost) => boolean): Question<FleetHost> {
+function underIdentifierAlias(entries: CoalescingCache, fleet: FleetClient, identifier: string, accept: (host: FleetHost) => boolean): CacheableCall<FleetHost> {
   const aliasKey = `identifier:${identifier}`;
   return {
     key: aliasKey,
@@ -191,19 +191,19 @@ function byIdentifier(engine: Engine, fleet: FleetClient, identifier: string, ac
     load: () => fleet.getHostByIdentifier(identifier),
     accept,
     read: () => {
-      const alias = engine.read<number>(aliasKey);
-      const host = alias === undefined ? undefined : engine.read<FleetHost>(hostKey(alias.value));
+      const alias = entries.read<number>(aliasKey);
+      const host = alias === undefined ? undefined : entries.read<FleetHost>(hostKey(alias.value));
       if (alias === undefined || host === undefined) return undefined;
       return { value: host.value, fetchedAtMs: Math.min(alias.fetchedAtMs, host.fetchedAtMs) };
     },
     save: (host, fetchedAtMs) => {
-      engine.put(hostKey(host.id), host, fetchedAtMs);
-      engine.put(aliasKey, host.id, fetchedAtMs);
+      entries.put(hostKey(host.id), host, fetchedAtMs);
+      entries.put(aliasKey, host.id, fetchedAtMs);
     },
   };
 }
 
-function byEmail(engine: Engine, fleet: FleetClient, email: string): Question<number[]> {
+function underEmail(entries: CoalescingCache, fleet: FleetClient, email: string): CacheableCall<number[]> {
   const wanted = email.trim().toLowerCase();
   const key = `email:${wanted}`;
   return {
@@ -211,9 +211,9 @@ function byEmail(engine: Engine, fleet: FleetClient, email: string): Question<nu
     endpoint: 'findHostsByEmail',
     load: async () => [...new Set((await fleet.findHostsByEmail(wanted)).map((host) => host.id))],
     accept: nonEmpty,
-    read: () => engine.read<number[]>(key),
+    read: () => entries.read<number[]>(key),
     // "No device" is a failing answer: not kept, and an older list must not outlive it as stale.
-    save: (ids, fetchedAtMs) => (ids.length > 0 ? engine.put(key, ids, fetchedAtMs) : engine.remove(key)),
+    save: (ids, fetchedAtMs) => (ids.length > 0 ? entries.put(key, ids, fetchedAtMs) : entries.remove(key)),
   };
 }
 
@@ -228,7 +228,7 @@ async function loadPolicyCreatedAt(fleet: FleetClient, teamId: number | null): P
 }
 
 export function createPostureCache(deps: PostureCacheDeps): PostureCache {
-  const engine = createEngine(deps);
+  const entries = createCoalescingCache(deps);
   const intern = createPolicyInterner();
   // Hosts enter the cache with their policy results shared (see intern-policies.ts).
   const fleet: FleetClient = {
@@ -237,17 +237,17 @@ export function createPostureCache(deps: PostureCacheDeps): PostureCache {
     getHostByIdentifier: async (identifier) => intern(await deps.fleet.getHostByIdentifier(identifier)),
   };
   return {
-    hostById: (id, accept) => engine.lookup(simple(engine, hostKey(id), 'getHost', () => fleet.getHost(id), accept)),
-    hostByIdentifier: (identifier, accept) => engine.lookup(byIdentifier(engine, fleet, identifier, accept)),
-    hostIdsForEmail: (email) => engine.lookup(byEmail(engine, fleet, email)),
+    hostById: (id, accept) => entries.lookup(underOneKey(entries, hostKey(id), 'getHost', () => fleet.getHost(id), accept)),
+    hostByIdentifier: (identifier, accept) => entries.lookup(underIdentifierAlias(entries, fleet, identifier, accept)),
+    hostIdsForEmail: (email) => entries.lookup(underEmail(entries, fleet, email)),
     deviceEmails: (hostId, accept = nonEmpty) =>
-      engine.lookup(simple(engine, `mapping:${hostId}`, 'getDeviceMapping', () => loadDeviceEmails(fleet, hostId), accept)),
+      entries.lookup(underOneKey(entries, `mapping:${hostId}`, 'getDeviceMapping', () => loadDeviceEmails(fleet, hostId), accept)),
     policyCreatedAt: (teamId) => {
       const endpoint = teamId === null ? 'listGlobalPolicies' : 'listTeamPolicies';
-      return engine.lookup(simple(engine, `policies:${teamId ?? 'global'}`, endpoint, () => loadPolicyCreatedAt(fleet, teamId), () => true));
+      return entries.lookup(underOneKey(entries, `policies:${teamId ?? 'global'}`, endpoint, () => loadPolicyCreatedAt(fleet, teamId), () => true));
     },
     // A re-check's answer is the newest there is: it replaces whatever is cached.
-    store: (host) => engine.put(hostKey(host.id), intern(host), deps.now()),
-    size: engine.size,
+    store: (host) => entries.put(hostKey(host.id), intern(host), deps.now()),
+    size: entries.size,
   };
 }
