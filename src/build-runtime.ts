@@ -21,6 +21,7 @@ import { compileSanPattern, loadCaBundle } from './pipeline/identify-device/devi
 import { createCsrf } from './http/csrf.ts';
 import { createTrustRuntime } from './pipeline/gather-posture/create-trust-runtime.ts';
 import { createBreakGlass } from './break-glass/create-break-glass.ts';
+import { createAuditTrail } from './break-glass/create-audit-trail.ts';
 import { createSessionRevocation } from './sessions/create-session-revocation.ts';
 import { isAdminHost } from './http/admin-host.ts';
 
@@ -42,6 +43,8 @@ export function buildRuntime(config: GatewayConfig, deps: RuntimeDeps, previous?
   const keepSession = previous && old && same(old.session, config.session);
   const keepBreakGlass = previous?.breakGlass && old && same(old.breakGlass, config.breakGlass) && config.routes.some((r) => r.breakGlass?.allowed);
   const { fleet, posture, metrics, policyCreatedAt } = keepFleet ? previous : buildPosture(config, now);
+  // Always built: session revocations are audited whether or not a route offers break glass.
+  const audit = previous && old && same(old.breakGlass.audit, config.breakGlass.audit) ? previous.audit : createAuditTrail(config.breakGlass.audit, { now, log });
   const runtime: Runtime = {
     config,
     log,
@@ -55,7 +58,8 @@ export function buildRuntime(config: GatewayConfig, deps: RuntimeDeps, previous?
     deviceIdentity: { sanPattern: compileSanPattern(config.deviceIdentity.sanPattern), headerCas: loadDeviceCas(config) },
     metrics,
     metricsAllowed: createTrustedProxies(config.metrics.allowFrom),
-    breakGlass: keepBreakGlass ? previous.breakGlass : config.routes.some((r) => r.breakGlass?.allowed) ? createBreakGlass(config.breakGlass, { now, log }) : undefined,
+    audit,
+    breakGlass: keepBreakGlass ? previous.breakGlass : config.routes.some((r) => r.breakGlass?.allowed) ? createBreakGlass(config.breakGlass, { now, log, audit }) : undefined,
     trust:
       previous && old && same(old.trust, config.trust)
         ? previous.trust
@@ -130,6 +134,7 @@ export async function disposeRuntime(old: Runtime, next?: Runtime): Promise<void
   if (gone(old.fleet, next?.fleet)) await old.fleet.close();
   if (gone(old.trust, next?.trust)) await old.trust.close();
   if (gone(old.breakGlass, next?.breakGlass)) await old.breakGlass.close();
+  if (gone(old.audit, next?.audit)) await old.audit.close();
   if (gone(old.revocation, next?.revocation)) await old.revocation.close();
   const kept = new Set(next?.forwarders.values() ?? []);
   for (const forwarder of old.forwarders.values()) if (!kept.has(forwarder)) forwarder.close();

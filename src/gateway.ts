@@ -115,6 +115,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
     async listen() {
       // A grant store or audit file that cannot open is a start-up error, not a surprise at the first emergency.
+      await runtime.audit.ready();
       await runtime.breakGlass?.ready();
       // So is a revocation list that cannot be read: starting without it would bring revoked sessions back.
       await runtime.revocation.ready();

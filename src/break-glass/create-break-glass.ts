@@ -1,10 +1,7 @@
-// Assembles break glass from the config: the grant store (file or Redis), the audit trail (file always;
-// Elasticsearch and webhook through spooling reliable sinks), and a sweeper that audits expiries. The
-// async parts open in the background; every call waits for them, and listen() surfaces a failure.
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+// Assembles break glass from the config: the grant store (file or Redis), the gateway's audit trail it
+// writes to (built once for the whole gateway, see create-audit-trail.ts), and a sweeper that audits
+// expiries. The store opens in the background; every call waits for it, and listen() surfaces a failure.
 import { Redis } from 'ioredis';
-import { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import type { BreakGlassConfig } from '../config/schema.ts';
 import type { Grant, GrantKey, NewGrantInput } from './grant.ts';
@@ -12,7 +9,8 @@ import { createGrant } from './grant.ts';
 import type { GrantStore } from './grant-store.ts';
 import { createFileGrantStore } from './file-grant-store.ts';
 import { createRedisGrantStore } from './redis-grant-store.ts';
-import { createAuditLog, createElasticsearchAuditSink, createFileAuditSink, createReliableSink, createWebhookAuditSink, type AuditEventInput, type AuditLog, type ReliableSink } from './audit-log.ts';
+import type { AuditEventInput } from './audit-log.ts';
+import type { AuditTrail } from './create-audit-trail.ts';
 
 export interface BreakGlass {
   ready(): Promise<void>;
@@ -31,19 +29,15 @@ export interface BreakGlass {
   close(): Promise<void>;
 }
 
-interface Parts {
-  store: GrantStore;
-  auditWithWebhook: AuditLog;
-  auditWithoutWebhook: AuditLog;
-  sinks: ReliableSink[];
-}
-
 const DAY_MS = 86_400_000;
 const SWEEP_EVERY_MS = 30_000;
 
-export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => number; log: Logger }): BreakGlass {
-  const { now, log } = deps;
-  const parts = open(config, deps);
+export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => number; log: Logger; audit: AuditTrail }): BreakGlass {
+  const { now, log, audit } = deps;
+  const parts = open(config, deps).then(async (store) => {
+    await audit.ready();
+    return { store };
+  });
   parts.catch((error: unknown) => log.error({ err: error }, 'break glass could not start'));
   const expiredAudited = new Set<string>();
   const sweeper = setInterval(() => void sweep().catch((error: unknown) => log.warn({ err: error }, 'break-glass expiry sweep failed')), SWEEP_EVERY_MS);
@@ -51,13 +45,13 @@ export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => nu
 
   /** Audits each grant that ran out (once per gateway; grants that expired before start-up are skipped). */
   async function sweep(): Promise<void> {
-    const { store, auditWithoutWebhook } = await parts;
+    const { store } = await parts;
     const nowMs = now();
     for (const grant of await store.list({ limit: 1000 }, nowMs)) {
       if (grant.revokedAtMs !== undefined || grant.expiresAtMs > nowMs || expiredAudited.has(grant.id)) continue;
       expiredAudited.add(grant.id);
       if (nowMs - grant.expiresAtMs > SWEEP_EVERY_MS * 4) continue;
-      await auditWithoutWebhook.record({ event: 'break-glass.expired', user: grant.user, device: grant.deviceKey, route: grant.route, grantId: grant.id, by: 'system', durationMs: grant.durationMs });
+      await audit.record({ event: 'break-glass.expired', user: grant.user, device: grant.deviceKey, route: grant.route, grantId: grant.id, by: 'system', durationMs: grant.durationMs }, { notify: false });
     }
   }
 
@@ -74,43 +68,23 @@ export function createBreakGlass(config: BreakGlassConfig, deps: { now: () => nu
     revoke: async (id, by) => (await parts).store.revoke(id, by, now()),
     list: async (options) => (await parts).store.list(options, now()),
     async audit(event, options) {
-      const { auditWithWebhook, auditWithoutWebhook } = await parts;
-      await (options.notify ? auditWithWebhook : auditWithoutWebhook).record(event);
+      await parts;
+      await audit.record(event, options);
     },
     sweepExpired: sweep,
-    flushAudit: async () => (await parts).auditWithWebhook.flush(),
+    flushAudit: () => audit.flush(),
+    // The audit trail is the gateway's: whoever built it closes it.
     async close() {
       clearInterval(sweeper);
       const opened = await parts.catch(() => undefined);
-      if (!opened) return;
-      await opened.auditWithWebhook.flush();
-      await Promise.all([opened.store.close(), ...opened.sinks.map((s) => s.close())]);
+      await opened?.store.close();
     },
   };
 }
 
-async function open(config: BreakGlassConfig, deps: { now: () => number; log: Logger }): Promise<Parts> {
+async function open(config: BreakGlassConfig, deps: { now: () => number; log: Logger }): Promise<GrantStore> {
   const { now, log } = deps;
-  const store: GrantStore =
-    config.store.kind === 'file'
-      ? await createFileGrantStore({ file: config.store.file, now, log })
-      : createRedisGrantStore({ redis: new Redis(config.store.url, { commandTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: false }), prefix: config.store.prefix, now, quitOnClose: true });
-  await mkdir(config.audit.spoolDir, { recursive: true });
-  const reliable = (sink: Parameters<typeof createReliableSink>[0]) =>
-    createReliableSink(sink, { spoolFile: join(config.audit.spoolDir, `${sink.name}.jsonl`), retryBaseMs: 1_000, maxRetryMs: 60_000, now, log });
-  const es = config.audit.elasticsearch;
-  const esSink = es
-    ? await reliable(createElasticsearchAuditSink({ client: new Client({ node: es.node, ...(es.apiKey ? { auth: { apiKey: es.apiKey } } : {}) }), index: es.index }))
-    : undefined;
-  const hook = config.audit.webhook;
-  const webhookSink = hook ? await reliable(createWebhookAuditSink({ url: hook.url, timeoutMs: hook.timeout })) : undefined;
-  const file = createFileAuditSink({ file: config.audit.file });
-  const sinksWithoutWebhook = esSink ? [esSink] : [];
-  const sinksWithWebhook = [...sinksWithoutWebhook, ...(webhookSink ? [webhookSink] : [])];
-  return {
-    store,
-    auditWithWebhook: createAuditLog({ sinks: { file, others: sinksWithWebhook }, log, now }),
-    auditWithoutWebhook: createAuditLog({ sinks: { file, others: sinksWithoutWebhook }, log, now }),
-    sinks: sinksWithWebhook,
-  };
+  return config.store.kind === 'file'
+    ? createFileGrantStore({ file: config.store.file, now, log })
+    : createRedisGrantStore({ redis: new Redis(config.store.url, { commandTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: false }), prefix: config.store.prefix, now, quitOnClose: true });
 }

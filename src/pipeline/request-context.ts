@@ -23,6 +23,7 @@ import type { PostureCache } from './gather-posture/posture-cache.ts';
 import type { FleetClient } from './gather-posture/fleet-client.ts';
 import type { Csrf } from '../http/csrf.ts';
 import type { SessionRevocation } from '../sessions/create-session-revocation.ts';
+import type { AuditTrail } from '../break-glass/create-audit-trail.ts';
 import type { TrustRuntime } from './gather-posture/create-trust-runtime.ts';
 import type { Registry } from 'prom-client';
 import type { X509Certificate } from 'node:crypto';
@@ -49,6 +50,8 @@ export interface Runtime {
   readonly deviceIdentity: { readonly sanPattern: RegExp; readonly headerCas: readonly X509Certificate[] };
   readonly metrics: Registry;
   readonly trust: TrustRuntime | undefined;
+  /** The gateway's audit trail (break glass, session revocations); always present. */
+  readonly audit: AuditTrail;
   readonly breakGlass: BreakGlass | undefined;
   readonly decisions: DecisionJournal;
   /** Present when the gateway runs from a config file admins may edit. */

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
 import type { RevocationConfig } from '../config/schema.ts';
-import { mergeRecords, recordKey, type RevocationRecord } from './revocation-record.ts';
+import { mergeRecords, recordKey, type RevocationRecord, type RevokedBy } from './revocation-record.ts';
 import type { RevocationStore } from './revocation-store.ts';
 import { createFileRevocationStore } from './file-revocation-store.ts';
 import { createRedisRevocationStore } from './redis-revocation-store.ts';
@@ -26,11 +26,13 @@ export interface SessionRevocation {
   ready(): Promise<void>;
   /** Whether this session was revoked. Throws TG_ERR_REVOCATION_UNAVAILABLE while the list cannot be trusted. */
   isRevoked(session: RevocableSession): boolean;
-  revokeSession(session: RevocableSession): Promise<void>;
+  revokeSession(session: RevocableSession, made: RevokedBy): Promise<void>;
   /** Every session of this user (by subject and/or e-mail) that started up to now; kept for `lifetimeMs`. */
-  revokeUser(user: { sub?: string; email?: string }, lifetimeMs: number): Promise<void>;
+  revokeUser(user: { sub?: string | undefined; email?: string | undefined }, lifetimeMs: number, made: RevokedBy): Promise<void>;
   /** Every session signed in through this IdP session (the ID token's `sid`); kept for `lifetimeMs`. */
-  revokeIdpSession(sid: string, lifetimeMs: number): Promise<void>;
+  revokeIdpSession(sid: string, lifetimeMs: number, made: RevokedBy): Promise<void>;
+  /** The newest revocations still on the list (those that say when they were made), newest first. */
+  recent(limit: number): RevocationRecord[];
   /** Remembers a one-time key (a logout token's jti) until `expiresAtMs`; false when it was seen before. */
   claimOnce(key: string, expiresAtMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -94,6 +96,8 @@ export function createSessionRevocation(
     apply(record);
   }
 
+  const stamp = (made: RevokedBy) => ({ by: made.by, atMs: now(), ...(made.user === undefined ? {} : { user: made.user }) });
+
   function cutOff(kind: 'user' | 'email', value: string): number | undefined {
     const record = records.get(`${kind}:${value}`);
     return record && (record.kind === 'user' || record.kind === 'email') && record.expiresAtMs > now() ? record.beforeMs : undefined;
@@ -112,14 +116,19 @@ export function createSessionRevocation(
       const byEmail = cutOff('email', session.email.toLowerCase());
       return (bySub !== undefined && session.createdAtMs <= bySub) || (byEmail !== undefined && session.createdAtMs <= byEmail);
     },
-    revokeSession: (session) => add({ kind: 'session', id: session.id, expiresAtMs: session.expiresAtMs }),
-    async revokeUser(user, lifetimeMs) {
+    revokeSession: (session, made) => add({ kind: 'session', id: session.id, expiresAtMs: session.expiresAtMs, ...stamp(made) }),
+    async revokeUser(user, lifetimeMs, made) {
       const nowMs = now();
       const expiresAtMs = nowMs + lifetimeMs;
-      if (user.sub) await add({ kind: 'user', sub: user.sub, beforeMs: nowMs, expiresAtMs });
-      if (user.email) await add({ kind: 'email', email: user.email.toLowerCase(), beforeMs: nowMs, expiresAtMs });
+      if (user.sub) await add({ kind: 'user', sub: user.sub, beforeMs: nowMs, expiresAtMs, ...stamp(made) });
+      if (user.email) await add({ kind: 'email', email: user.email.toLowerCase(), beforeMs: nowMs, expiresAtMs, ...stamp(made) });
     },
-    revokeIdpSession: (sid, lifetimeMs) => add({ kind: 'idp-session', sid, expiresAtMs: now() + lifetimeMs }),
+    revokeIdpSession: (sid, lifetimeMs, made) => add({ kind: 'idp-session', sid, expiresAtMs: now() + lifetimeMs, ...stamp(made) }),
+    recent: (limit) =>
+      [...records.values()]
+        .filter((record) => record.atMs !== undefined && record.expiresAtMs > now())
+        .sort((a, b) => (b.atMs ?? 0) - (a.atMs ?? 0))
+        .slice(0, limit),
     async claimOnce(key, expiresAtMs) {
       await ready;
       return (await opening).claimOnce(key, expiresAtMs);

@@ -19,6 +19,7 @@ import { createTestClock, type TestClock } from './grant-store.contract.ts';
 import { TEST_REDIS_URL as REDIS_URL, testRedisAddress } from '../support/test-redis.ts';
 
 const HOUR = 3600_000;
+const BY = { by: 'test' };
 const log = pino({ level: 'silent' });
 
 interface Backend {
@@ -122,23 +123,23 @@ describe.each(backends)('revocation store contract: %s', (_name, make) => {
     const list = await revocation();
     const mine = session();
     const other = session();
-    await list.revokeSession(mine);
+    await list.revokeSession(mine, BY);
     expect(list.isRevoked(mine)).toBe(true);
     expect(list.isRevoked({ ...mine, id: 'another-id' })).toBe(false);
     expect(list.isRevoked(other)).toBe(false);
 
     const viaIdp = session({ sub: 'carol', email: 'carol@example.com' });
-    await list.revokeIdpSession(viaIdp.idpSid as string, HOUR);
+    await list.revokeIdpSession(viaIdp.idpSid as string, HOUR, BY);
     expect(list.isRevoked(viaIdp)).toBe(true);
     expect(list.isRevoked({ ...viaIdp, idpSid: 'other-sid' })).toBe(false);
 
     const bobBefore = session({ sub: 'bob', email: 'bob@example.com', createdAtMs: clock.ms - 10 });
-    await list.revokeUser({ sub: 'bob' }, HOUR);
+    await list.revokeUser({ sub: 'bob' }, HOUR, BY);
     expect(list.isRevoked(bobBefore)).toBe(true);
     expect(list.isRevoked({ ...bobBefore, createdAtMs: clock.ms + 1 })).toBe(false);
     expect(list.isRevoked({ ...bobBefore, sub: 'not-bob', email: 'x@example.com' })).toBe(false);
 
-    await list.revokeUser({ email: 'Dave@Example.com' }, HOUR);
+    await list.revokeUser({ email: 'Dave@Example.com' }, HOUR, BY);
     expect(list.isRevoked(session({ sub: 'dave-sub', email: 'dave@example.com', createdAtMs: clock.ms - 5 }))).toBe(true);
   });
 
@@ -146,8 +147,8 @@ describe.each(backends)('revocation store contract: %s', (_name, make) => {
     const { revocation, open } = await setup();
     const s = session();
     const first = await revocation();
-    await first.revokeSession(s);
-    await first.revokeUser({ sub: 'erin' }, HOUR);
+    await first.revokeSession(s, BY);
+    await first.revokeUser({ sub: 'erin' }, HOUR, BY);
     await first.close();
     const again = await revocation(await open());
     expect(again.isRevoked(s)).toBe(true);
@@ -207,7 +208,7 @@ describe('redis revocation specifics', () => {
     await Promise.all([a.ready(), b.ready()]);
     const s = session();
     expect(b.isRevoked(s)).toBe(false);
-    await a.revokeSession(s);
+    await a.revokeSession(s, BY);
     await expect.poll(() => b.isRevoked(s)).toBe(true);
   });
 
@@ -250,7 +251,7 @@ describe('redis revocation specifics', () => {
     const other = createSessionRevocation({ kind: 'redis', url: REDIS_URL, prefix, failClosedAfter: 0 }, { now: Date.now, log });
     cleanup.push(() => other.close());
     await other.ready();
-    await other.revokeSession(s);
+    await other.revokeSession(s, BY);
     await expect.poll(() => {
       try {
         r.isRevoked(s);

@@ -72,6 +72,9 @@ describe('back-channel logout', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await page(target.client)).toBe(302);
     expect(await page(bystander.client)).toBe(200);
+    // Audited: the IdP did it, to this sid and subject, from this address, under this request id.
+    const audited = (await stack.auditEvents()).filter((e) => e.event === 'session.backchannel-logout' && e.sid === target.sid);
+    expect(audited).toEqual([expect.objectContaining({ by: 'idp', sub: 'carol', user: 'carol', sourceAddress: '127.0.0.1', requestId: expect.any(String), time: expect.any(String) })]);
   });
 
   test('a valid token with only sub ends every session of that user', async () => {

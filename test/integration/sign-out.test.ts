@@ -95,6 +95,8 @@ describe('sign-out', () => {
     expect(endSession.searchParams.get('id_token_hint')).toBeTruthy();
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.url}/.trustgate/signed-out`);
     expect(client.cookie(COOKIE)).toBeUndefined();
+    const audited = (await stack.auditEvents()).filter((e) => e.event === 'session.signed-out' && e.user === 'alice@example.com');
+    expect(audited.at(-1)).toEqual(expect.objectContaining({ by: 'alice@example.com', sub: 'alice', sessionId: expect.any(String), sourceAddress: '127.0.0.1', requestId: expect.any(String) }));
     const before = revokedDecisions(stack);
     // The copy was served from the decoded-session cache a moment ago: the cache must not hide the revocation.
     await expectSentToSignIn(stack, copy);
@@ -191,6 +193,13 @@ describe('admin: sign this user out', () => {
     expect(done.headers.get('location')).toContain('/.trustgate/admin/sessions?signed-out=');
     await expectSentToSignIn(stack, laptop);
     await expectSentToSignIn(stack, phone);
+    // A durable audit record: who (the admin), whom, when, the request id and the source address.
+    const audited = (await stack.auditEvents()).filter((e) => e.event === 'session.signed-out-by-admin' && e.user === user);
+    expect(audited).toEqual([expect.objectContaining({ by: 'alice@example.com', sourceAddress: '127.0.0.1', requestId: expect.any(String), time: expect.any(String) })]);
+    // The sessions page lists it, with who did it.
+    const listed = await (await admin.request(`${stack.adminUrl}/.trustgate/admin/sessions`)).text();
+    const table = /<table data-testid="recent-revocations">[\s\S]*?<\/table>/.exec(listed)?.[0] ?? '';
+    expect(table).toMatch(new RegExp(`<td>${user.replace('.', '\\.')}</td><td>[^<]+</td><td>alice@example\\.com</td>`));
     expect((await status(carol, `${stack.url}/echo/carol`)).status).toBe(200);
     expect((await status(admin, `${stack.url}/echo/alice`)).status).toBe(200);
     // Signing in again afterwards works: the cut-off is "sessions started before the action".
@@ -225,6 +234,38 @@ describe('admin: sign this user out', () => {
     const answer = await adminPost(admin, '   ');
     expect(answer.status).toBe(400);
     expect(await answer.text()).toContain('aria-invalid="true"');
+  });
+});
+
+describe('admin: sign this user out when the audit trail cannot be written', () => {
+  let stack: Stack;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'trustgate-audit-broken-'));
+    // The audit "file" is a directory: every append fails.
+    stack = await startStack({ breakGlass: { audit: { file: dir } } });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the sessions end anyway and the admin gets an error page saying the audit failed', async () => {
+    const admin = await signedInAdmin(stack, 'alice');
+    const bob = new BrowserClient();
+    await signIn(bob, `${stack.url}/`, 'bob');
+    const page = await admin.request(`${stack.adminUrl}/.trustgate/admin/sessions`);
+    const fields = formFields(await page.text(), 'sign-user-out-form').map(([name, value]): [string, string] => [name, name === 'user' ? 'bob@example.com' : value]);
+    const answer = await admin.request(`${stack.adminUrl}/.trustgate/admin/sessions/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.adminUrl },
+      body: new URLSearchParams(fields).toString(),
+    });
+    expect(answer.status).toBe(503);
+    const html = await answer.text();
+    expect(html).toContain('audit trail could not record it');
+    expect(html).toMatch(/[0-9a-f-]{36}|request/i);
+    await expectSentToSignIn(stack, bob);
   });
 });
 

@@ -56,8 +56,8 @@ export interface StackOptions {
    */
   trust?: { lines?: string[]; config?: Record<string, unknown>; resultsSource?: ResultsSource };
   /**
-   * The top-level breakGlass section. When a route uses breakGlass (or this is given) the grant store and
-   * the audit trail are files in Stack.breakGlassDir: a fresh temp dir, or `dir` to reopen one (a restart;
+   * The top-level breakGlass section. The grant store and the audit trail (always there: session
+   * revocations are audited too) are files in Stack.breakGlassDir: a fresh temp dir, or `dir` to reopen one (a restart;
    * the caller then owns and removes it). `store` replaces the file store (e.g. a shared Redis prefix);
    * `audit` is merged over the default files (e.g. a webhook).
    */
@@ -118,14 +118,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const routes = options.routes?.(upstream.url) ?? [
     { name: 'app', host: '127.0.0.1', upstream: upstream.url, allowedGroups: ['engineering'], websockets: true, public: ['/public'], ...options.route },
   ];
-  const ownBreakGlassDir = (options.breakGlass || routes.some((r) => r.breakGlass)) && !options.breakGlass?.dir ? await mkdtemp(path.join(tmpdir(), 'trustgate-break-glass-')) : undefined;
-  const breakGlassDir = options.breakGlass?.dir ?? ownBreakGlassDir;
-  const breakGlass = breakGlassDir
-    ? {
-        store: options.breakGlass?.store ?? { kind: 'file', file: path.join(breakGlassDir, BREAK_GLASS_FILES.grants) },
-        audit: { file: path.join(breakGlassDir, BREAK_GLASS_FILES.audit), spoolDir: path.join(breakGlassDir, BREAK_GLASS_FILES.spoolDir), ...options.breakGlass?.audit },
-      }
-    : undefined;
+  // Always: the audit trail exists whether or not a route offers break glass (session revocations write it).
+  const ownBreakGlassDir = options.breakGlass?.dir ? undefined : await mkdtemp(path.join(tmpdir(), 'trustgate-break-glass-'));
+  const breakGlassDir = options.breakGlass?.dir ?? (ownBreakGlassDir as string);
+  const breakGlass = {
+    store: options.breakGlass?.store ?? { kind: 'file', file: path.join(breakGlassDir, BREAK_GLASS_FILES.grants) },
+    audit: { file: path.join(breakGlassDir, BREAK_GLASS_FILES.audit), spoolDir: path.join(breakGlassDir, BREAK_GLASS_FILES.spoolDir), ...options.breakGlass?.audit },
+  };
   const ownRevocationDir = options.revocation?.dir || options.revocation?.store ? undefined : await mkdtemp(path.join(tmpdir(), 'trustgate-revocations-'));
   const revocationDir = options.revocation?.dir ?? ownRevocationDir;
   const revocation = options.revocation?.store ?? { kind: 'file', path: path.join(revocationDir ?? '', REVOCATION_FILE) };
@@ -141,7 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     oidc: { issuer: idp.issuer, clientId: 'trustgate-test', clientSecret: 'test-client-secret', ...options.oidc },
     session: { secrets: [TEST_SECRET], revocation, ...options.session },
     routes,
-    ...(breakGlass ? { breakGlass } : {}),
+    breakGlass,
     admin: { host: ADMIN_HOST, ...options.admin },
     logging: { level: 'info' },
   };

@@ -21,9 +21,14 @@ export async function backchannelLogout(ctx: RequestContext): Promise<void> {
     if (!(await revocation.claimOnce(verified.replayKey, verified.rememberUntilMs))) {
       throw new LogoutTokenError('replayed', 'This logout token was already used.');
     }
-    if (verified.sid) await revocation.revokeIdpSession(verified.sid, config.session.lifetime);
-    else await revocation.revokeUser({ sub: verified.sub }, config.session.lifetime);
+    const made = { by: 'idp', user: verified.sub };
+    if (verified.sid) await revocation.revokeIdpSession(verified.sid, config.session.lifetime, made);
+    else await revocation.revokeUser({ sub: verified.sub }, config.session.lifetime, made);
     log.info({ requestId: ctx.id, sid: verified.sid, sub: verified.sub }, 'back-channel logout: sessions revoked');
+    // The IdP cannot act on an audit failure (and the revocation stands): it is logged as an error instead.
+    await ctx.runtime.audit
+      .record({ event: 'session.backchannel-logout', user: verified.sub ?? verified.sid ?? '-', sub: verified.sub, sid: verified.sid, by: 'idp', requestId: ctx.id, sourceAddress: ctx.clientAddress }, { notify: false })
+      .catch((error: unknown) => log.error({ requestId: ctx.id, sid: verified.sid, sub: verified.sub, err: String(error) }, 'back-channel logout could not be audited'));
     sendJson(ctx, 200, { status: 'ok' });
   } catch (error) {
     if (error instanceof LogoutTokenError) {

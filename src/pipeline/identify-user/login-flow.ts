@@ -129,7 +129,11 @@ export async function logout(ctx: RequestContext, session: Session | undefined):
   ctx.setCookies.push(sessions.clearCookieHeader({ secure: ctx.listener.secureCookies }));
   const signedOut = config.oidc.postLogoutRedirectUrl ?? `${servedOrigins(ctx).own ?? ''}/.trustgate/signed-out`;
   if (session) {
-    await revocation.revokeSession(session);
+    await revocation.revokeSession(session, { by: session.email, user: session.email });
+    // The revocation stands either way; an audit file that cannot be written is an operator's alarm.
+    await ctx.runtime.audit
+      .record({ event: 'session.signed-out', user: session.email, sub: session.sub, sid: session.idpSid, sessionId: session.id, by: session.email, requestId: ctx.id, sourceAddress: ctx.clientAddress }, { notify: false })
+      .catch((error: unknown) => log.error({ requestId: ctx.id, user: session.email, err: String(error) }, 'sign-out could not be audited'));
     if (session.refreshToken) {
       await oidc.revokeRefreshToken(session.refreshToken).catch((error: unknown) => {
         log.warn({ requestId: ctx.id, user: session.sub, err: String((error as Error).cause ?? error) }, 'refresh token revocation failed');
