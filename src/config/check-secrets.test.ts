@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
 import { isGatewayError } from '../errors.ts';
-import { isLoopbackAddress, PUBLISHED_SECRETS, secretWeaknesses } from './check-secrets.ts';
+import { isLoopbackAddress, PUBLISHED_SECRETS, SECRET_KEY_NAME, secretWeaknesses } from './check-secrets.ts';
 import { parseConfigText, type ConfigProblem, type Env } from './load-config.ts';
+import { configSchema } from './schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STRONG = 'q7Vx2mKp9LzR4tWb8nYc3HfJ6dGs1EaU5kXo0iQv';
@@ -28,7 +29,7 @@ function publicConfig(): Record<string, unknown> {
   return {
     listeners: [{ address: '0.0.0.0', port: 8080 }],
     oidc: { issuer: 'https://idp.example.com', clientId: 'trustgate', clientSecret: STRONG },
-    session: { secrets: [STRONG, STRONG_2] },
+    session: { secrets: [STRONG, STRONG_2], revocation: { kind: 'redis', url: `rediss://:${STRONG}@redis.internal:6380` } },
     fleet: { url: 'https://fleet.example.com', apiToken: STRONG },
     trust: {
       source: { kind: 'elasticsearch', node: 'https://es.example.com:9200', apiKey: STRONG, username: 'trustgate', password: STRONG },
@@ -53,7 +54,72 @@ const SECRET_KEYS: Array<[string, (raw: Record<string, unknown>, value: string) 
   ['breakGlass.audit.elasticsearch.apiKey', (r, v) => ((((r.breakGlass as Record<string, Record<string, unknown>>).audit as Record<string, Record<string, unknown>>).elasticsearch as Record<string, unknown>).apiKey = v)],
   ['trust.learnedStore.url', (r, v) => (((r.trust as Record<string, Record<string, unknown>>).learnedStore as Record<string, unknown>).url = `redis://:${encodeURIComponent(v)}@redis.internal:6379`)],
   ['breakGlass.store.url', (r, v) => (((r.breakGlass as Record<string, Record<string, unknown>>).store as Record<string, unknown>).url = `redis://u:${encodeURIComponent(v)}@redis.internal:6379`)],
+  ['session.revocation.url', (r, v) => (((r.session as Record<string, Record<string, unknown>>).revocation as Record<string, unknown>).url = `rediss://:${encodeURIComponent(v)}@redis.internal:6380`)],
 ];
+
+interface ZodNode {
+  _zod: { def: { type: string; shape?: Record<string, ZodNode>; innerType?: ZodNode; element?: ZodNode; options?: ZodNode[]; in?: ZodNode; out?: ZodNode } };
+}
+
+/** Every string-valued key the schema accepts, as a path (array items as [0]) with the key's own name. */
+function schemaStringPaths(node: ZodNode, path = '', key = ''): Array<{ path: string; key: string }> {
+  const def = node._zod.def;
+  const field = (name: string) => (path === '' ? name : `${path}.${name}`);
+  switch (def.type) {
+    case 'string':
+      return [{ path, key }];
+    case 'object':
+      return Object.entries((node as unknown as { shape: Record<string, ZodNode> }).shape).flatMap(([name, child]) => schemaStringPaths(child, field(name), name));
+    case 'default':
+    case 'optional':
+      return schemaStringPaths(def.innerType as ZodNode, path, key);
+    case 'pipe':
+      return schemaStringPaths(def.in as ZodNode, path, key);
+    case 'array':
+      return schemaStringPaths(def.element as ZodNode, `${path}[0]`, key);
+    case 'union':
+      return (def.options ?? []).flatMap((option) => schemaStringPaths(option, path, key));
+    default:
+      return [];
+  }
+}
+
+/** Puts `value` at a path such as `routes[0].opa.url`, creating what is missing on the way. */
+function setPath(raw: Record<string, unknown>, path: string, value: string): void {
+  const parts = path.split(/\.|(?=\[)/).map((p) => (p.startsWith('[') ? Number(p.slice(1, -1)) : p));
+  let at = raw as Record<string | number, unknown>;
+  parts.forEach((part, i) => {
+    if (i === parts.length - 1) at[part] = value;
+    else at = (at[part] ??= typeof parts[i + 1] === 'number' ? [] : {}) as Record<string | number, unknown>;
+  });
+}
+
+describe('every secret-bearing key of the schema is checked (walks the schema, so a new key cannot be forgotten)', () => {
+  const paths = [...new Map(schemaStringPaths(configSchema as unknown as ZodNode).map((p) => [p.path, p])).values()];
+
+  test('the walk finds the keys this file names, and more', () => {
+    expect(paths.length).toBeGreaterThan(60);
+    for (const [path] of SECRET_KEYS) expect(paths.map((p) => p.path)).toContain(path.replace(/\[\d+\]/g, '[0]'));
+  });
+
+  test.each(paths.filter((p) => SECRET_KEY_NAME.test(p.key)).map((p) => [p.path]))('%s, named like a secret: a weak value is refused', (path) => {
+    const raw = publicConfig();
+    setPath(raw, path, 'replace-me');
+    expect(problemsOf(raw).filter((p) => p.path === path && p.message.includes('not a usable secret'))).toHaveLength(1);
+  });
+
+  test.each(paths.filter((p) => !SECRET_KEY_NAME.test(p.key)).map((p) => [p.path]))('%s: a URL there with a weak password is refused', (path) => {
+    for (const url of ['redis://:replace-me@redis.internal:6379', 'https://trustgate:short@host.internal/x']) {
+      const raw = publicConfig();
+      setPath(raw, path, url);
+      // (The schema may refuse the value there too; the secret check must refuse it in any case.)
+      const problems = problemsOf(raw).filter((p) => p.path === path && p.message.includes('not a usable secret'));
+      expect(problems, url).toHaveLength(1);
+      expect(problems[0]?.message).not.toContain('replace-me');
+      expect(problems[0]?.message).not.toContain(url);
+    }
+  });
+});
 
 const WEAK: Array<[string, string]> = [
   ['short', 'Ab3$xY9!qW'],

@@ -1,5 +1,6 @@
 // The secret-strength rule: every secret a deployment needs (session secrets, the OIDC client secret, the
-// Fleet token, audit and results-store credentials) must be present, at least 32 bytes, not a value the
+// Fleet token, audit and results-store credentials, any key named like a secret and any URL's password,
+// wherever it sits) must be present, at least 32 bytes, not a value the
 // repository ships, and not look like a placeholder; a gateway that listens only on loopback (the demo,
 // the tests) is exempt. Like oauth2-proxy's cookie-secret check, the gateway refuses to start otherwise.
 // Messages never repeat a secret's value (it may have come from the environment).
@@ -76,11 +77,15 @@ const ISSUED = (who: string): string => `use the secret ${who} issued (at least 
 export function checkSecrets(raw: Raw): ConfigProblem[] {
   if (listensOnlyOnLoopback(raw)) return [];
   const problems: ConfigProblem[] = [];
+  const checked = new Set<string>();
   const check = (path: string, value: unknown, hint?: string): void => {
+    if (checked.has(path)) return;
+    checked.add(path);
     if (value !== undefined && typeof value !== 'string') return; // the schema reports the wrong type
     const problem = secretProblem(path, value, hint);
     if (problem) problems.push(problem);
   };
+  // Required secrets first: a missing one is a problem too, and each gets the hint for where it comes from.
   const session = obj(raw.session);
   const secrets = session?.secrets;
   if (Array.isArray(secrets) && secrets.length > 0) secrets.forEach((s, i) => check(`session.secrets[${i}]`, s));
@@ -92,13 +97,25 @@ export function checkSecrets(raw: Raw): ConfigProblem[] {
   const trust = obj(raw.trust);
   const source = obj(trust?.source);
   if (source?.kind === 'elasticsearch') checkElasticCredentials(source, 'trust.source', check);
-  const breakGlass = obj(raw.breakGlass);
-  const audit = obj(breakGlass?.audit);
-  const auditEs = obj(audit?.elasticsearch);
+  const auditEs = obj(obj(obj(raw.breakGlass)?.audit)?.elasticsearch);
   if (auditEs) checkElasticCredentials(auditEs, 'breakGlass.audit.elasticsearch', check);
-  checkRedisUrl(obj(trust?.learnedStore)?.url, 'trust.learnedStore.url', problems);
-  checkRedisUrl(obj(breakGlass?.store)?.url, 'breakGlass.store.url', problems);
+  // Then every other key anywhere in the config: one named like a secret, or a URL carrying a password
+  // (Redis stores, Elasticsearch, webhooks, upstreams…), so a key added later cannot be forgotten here.
+  walkStrings(raw, '', (path, key, value) => {
+    if (SECRET_KEY_NAME.test(key)) check(path, value);
+    else checkUrlPassword(value, path, problems, checked);
+  });
   return problems;
+}
+
+/** Keys whose values are secrets wherever they appear (`secrets`, `clientSecret`, `apiToken`, `apiKey`, `password`…). */
+export const SECRET_KEY_NAME = /(secret|token|password|apikey)s?$/i;
+
+/** Calls `visit` for every string in the raw config with its path and the name of the key it sits under. */
+function walkStrings(value: unknown, path: string, visit: (path: string, key: string, value: string) => void, key = ''): void {
+  if (typeof value === 'string') visit(path, key, value);
+  else if (Array.isArray(value)) value.forEach((item, i) => walkStrings(item, `${path}[${i}]`, visit, key));
+  else if (obj(value)) for (const [name, item] of Object.entries(value as Raw)) walkStrings(item, path === '' ? name : `${path}.${name}`, visit, name);
 }
 
 function checkElasticCredentials(section: Raw, at: string, check: (path: string, value: unknown, hint?: string) => void): void {
@@ -107,16 +124,17 @@ function checkElasticCredentials(section: Raw, at: string, check: (path: string,
   if (section.password !== undefined || section.username !== undefined) check(`${at}.password`, section.password, hint);
 }
 
-/** A Redis URL's password (redis://user:password@host), when it has one; the URL itself is never repeated. */
-function checkRedisUrl(url: unknown, at: string, problems: ConfigProblem[]): void {
-  if (typeof url !== 'string') return;
+/** A URL's password (redis://user:password@host, https://user:password@host), when it has one; the URL itself is never repeated. */
+function checkUrlPassword(url: string, at: string, problems: ConfigProblem[], checked: Set<string>): void {
+  if (checked.has(at) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) return;
+  checked.add(at);
   let password: string;
   try {
     password = decodeURIComponent(new URL(url).password);
   } catch {
     return; // the schema judges the URL
   }
-  if (password === '') return;
-  const problem = secretProblem(`${at}`, password, 'use a Redis password of at least 32 random bytes (`openssl rand -base64 48`), passed through the environment');
+  if (password === '') return; // user only (or none): a store without a password is the operator's choice
+  const problem = secretProblem(`${at}`, password, 'use a password of at least 32 random bytes (`openssl rand -base64 48`), passed through the environment');
   if (problem) problems.push({ path: at, message: `its password is ${problem.message}` });
 }
