@@ -16,7 +16,7 @@ type Raw = Record<string, unknown>;
 
 const LIST_FIELDS = new Set(['allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'public', 'breakGlassDurations']);
 const SCALAR_FIELDS = ['name', 'host', 'pathPrefix', 'upstream', 'emptyResult', 'emptyResultGrace', 'maxCheckInAge', 'maxPolicyAge', 'mode', 'warnUntil', 'trustMin', 'trustMode',
-  'breakGlassMaxDuration', 'breakGlassReasonMinLength', 'breakGlassPerDay'] as const;
+  'breakGlassMaxDuration', 'breakGlassReasonMinLength', 'breakGlassPerDay', 'deniedMessage'] as const;
 
 /** Form fields holding "${" the file does not already have there, with the message to show beside each. */
 export function envReferenceProblems(form: RouteForm, base: Raw | undefined): { byField: Record<string, string[]>; general: string[] } {

@@ -14,7 +14,7 @@ const RENAMED: Record<string, string> = {
   'breakGlass.maxGrantsPerUserPerDay': 'breakGlassPerDay',
 };
 
-const FIELDS = new Set(['name', 'host', 'pathPrefix', 'upstream', 'allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'allowAnyAuthenticatedUser', 'websockets', 'preserveHost', 'public', 'device']);
+const FIELDS = new Set(['name', 'host', 'pathPrefix', 'upstream', 'allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'allowAnyAuthenticatedUser', 'websockets', 'preserveHost', 'public', 'deniedMessage', 'device']);
 const DEVICE_FIELDS = new Set(['requirePolicies', 'requireCritical', 'emptyResult', 'emptyResultGrace', 'maxCheckInAge', 'maxPolicyAge', 'mode', 'warnUntil']);
 
 export interface PlacedProblems {

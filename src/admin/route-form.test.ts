@@ -47,6 +47,18 @@ describe('route form', () => {
     });
   });
 
+  test('deniedMessage: shown in the form, written back as typed, left out when empty, validated beside its field', () => {
+    const withMessage = { ...WIKI, deniedMessage: 'Ask #it-help for access to the wiki.' };
+    const form = formFromRoute(withMessage);
+    expect(form.deniedMessage).toBe('Ask #it-help for access to the wiki.');
+    expect(keptKeys(withMessage)).toEqual(['timeout', 'device.match']);
+    const back = readRouteForm(new URLSearchParams(routeFormEntries({ ...form, deniedMessage: '  Write to access@example.com  ' })));
+    expect(routeFromForm(back, withMessage).deniedMessage).toBe('Write to access@example.com');
+    expect(routeFromForm({ ...form, deniedMessage: '' }, withMessage)).not.toHaveProperty('deniedMessage');
+    expect(fieldOfPath('routes[3].deniedMessage', 3)).toBe('deniedMessage');
+    expect(() => routeWith({ deniedMessage: 'x'.repeat(501) })).toThrow();
+  });
+
   test('problem paths map to form fields', () => {
     expect(fieldOfPath('routes[3].upstream', 3)).toBe('upstream');
     expect(fieldOfPath('routes[3].device.warnUntil', 3)).toBe('warnUntil');

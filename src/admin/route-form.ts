@@ -37,13 +37,15 @@ export interface RouteForm {
   readonly breakGlassMaxDuration: string;
   readonly breakGlassReasonMinLength: string;
   readonly breakGlassPerDay: string;
+  /** What a refused user is told instead of who is allowed in (routes[].deniedMessage). */
+  readonly deniedMessage: string;
 }
 
 type Raw = Record<string, unknown>;
 
 const TEXT_FIELDS = ['originalName', 'name', 'host', 'pathPrefix', 'upstream', 'allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'public', 'requirePoliciesText',
   'emptyResult', 'emptyResultGrace', 'maxCheckInAge', 'maxPolicyAge', 'mode', 'warnUntil', 'trustMin', 'trustMode', 'breakGlassDurations', 'breakGlassMaxDuration',
-  'breakGlassReasonMinLength', 'breakGlassPerDay'] as const;
+  'breakGlassReasonMinLength', 'breakGlassPerDay', 'deniedMessage'] as const;
 const FLAGS = ['allowAnyAuthenticatedUser', 'websockets', 'preserveHost', 'device', 'requireCritical', 'trust', 'breakGlassAllowed'] as const;
 
 export const EMPTY_FORM: RouteForm = {
@@ -111,6 +113,7 @@ export function formFromRoute(route: Raw): RouteForm {
     breakGlassMaxDuration: str(glass?.maxDuration),
     breakGlassReasonMinLength: str(glass?.requireReasonMinLength),
     breakGlassPerDay: str(glass?.maxGrantsPerUserPerDay),
+    deniedMessage: str(route.deniedMessage),
   };
 }
 
@@ -150,6 +153,7 @@ export function routeFromForm(form: RouteForm, base: Raw | undefined): Raw {
   put(route, 'websockets', form.websockets);
   put(route, 'preserveHost', form.preserveHost);
   put(route, 'public', splitList(form.public));
+  put(route, 'deniedMessage', form.deniedMessage);
   put(route, 'device', form.device ? deviceFromForm(form, obj(route.device) ?? {}) : '');
   put(route, 'minTrustScore', form.trust ? trustFromForm(form, obj(route.minTrustScore) ?? {}) : '');
   put(route, 'breakGlass', form.breakGlassAllowed ? breakGlassFromForm(form, obj(route.breakGlass) ?? {}) : '');
@@ -190,7 +194,7 @@ function breakGlassFromForm(form: RouteForm, glass: Raw): Raw {
 /** Keys of the route the form does not show, so the page can say they are kept. */
 export function keptKeys(base: Raw | undefined): string[] {
   if (!base) return [];
-  const shown = new Set(['name', 'host', 'pathPrefix', 'upstream', 'allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'allowAnyAuthenticatedUser', 'websockets', 'preserveHost', 'public', 'device', 'minTrustScore', 'breakGlass']);
+  const shown = new Set(['name', 'host', 'pathPrefix', 'upstream', 'allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'allowAnyAuthenticatedUser', 'websockets', 'preserveHost', 'public', 'deniedMessage', 'device', 'minTrustScore', 'breakGlass']);
   const kept = Object.keys(base).filter((k) => !shown.has(k));
   const nested = (key: string, fields: string[]): string[] => Object.keys(obj(base[key]) ?? {}).filter((k) => !fields.includes(k)).map((k) => `${key}.${k}`);
   kept.push(...nested('device', ['requirePolicies', 'requireCritical', 'emptyResult', 'emptyResultGrace', 'maxCheckInAge', 'maxPolicyAge', 'mode', 'warnUntil']));

@@ -58,7 +58,7 @@ describe('values typed into the admin console are never substituted', () => {
   afterAll(() => s.close());
 
   const TEXT_FIELDS = ['name', 'host', 'pathPrefix', 'upstream', 'allowedGroups', 'allowedEmailDomains', 'allowedEmails', 'public', 'requirePoliciesText', 'emptyResult', 'emptyResultGrace',
-    'maxCheckInAge', 'maxPolicyAge', 'mode', 'warnUntil', 'trustMin', 'trustMode', 'breakGlassDurations', 'breakGlassMaxDuration', 'breakGlassReasonMinLength', 'breakGlassPerDay'];
+    'maxCheckInAge', 'maxPolicyAge', 'mode', 'warnUntil', 'trustMin', 'trustMode', 'breakGlassDurations', 'breakGlassMaxDuration', 'breakGlassReasonMinLength', 'breakGlassPerDay', 'deniedMessage'];
   const SHOWN_AT: Record<string, string> = { requirePoliciesText: 'requirePolicies' };
   const SPELLINGS = ['${LEAK_SESSION_SECRET}', 'http://x/${LEAK_SESSION_SECRET}', 'a, ${LEAK_SESSION_SECRET:-x}', '${A'];
 
