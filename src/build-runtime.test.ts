@@ -65,8 +65,8 @@ describe('the admin host runtime', () => {
   test('no route is served there, and sign-in may return only to the admin host', async () => {
     const runtime = runtimeWith({ host: 'trustgate-admin.example.com' });
     const admin = runtime.adminHost?.plain;
-    expect(admin?.routes.match('app.example.com', '/')).toBeUndefined();
-    expect(admin?.routes.match('trustgate-admin.example.com', '/')).toBeUndefined();
+    expect(admin?.routes.choose('app.example.com', '/')).toEqual({ kind: 'none' });
+    expect(admin?.routes.choose('trustgate-admin.example.com', '/')).toEqual({ kind: 'none' });
     expect(admin?.routes.servesHost('trustgate-admin.example.com:8443')).toBe(true);
     expect(admin?.routes.servesHost('app.example.com')).toBe(false);
     expect(runtime.routes.servesHost('trustgate-admin.example.com')).toBe(false);

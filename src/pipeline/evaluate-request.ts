@@ -1,7 +1,7 @@
 // Stages 1–4 for one request: match the route, identify the user and the device, gather posture and the
 // trust score, decide (then let OPA veto, when the route asks it). The decision is a value; answering is
 // left to `act` (or to the re-check form, which reuses this).
-import { GatewayError, toGatewayError } from '../errors.ts';
+import { toGatewayError } from '../errors.ts';
 import type { RequestContext } from './request-context.ts';
 import { identifyUser } from './identify-user/identify-user.ts';
 import { identifyDevice } from './identify-device/identify-device.ts';
@@ -11,17 +11,12 @@ import { applyOpa, decide, type Decision, type OpaOutcome } from './decide/decid
 import { askOpa } from './decide/ask-opa.ts';
 import { opaInput } from './decide/opa-input.ts';
 import { applyGrant } from '../break-glass/check-grant.ts';
+import { chooseRoute } from './choose-route.ts';
 
 /** Runs the stages up to the decision for ctx.target on ctx.host (also used by the re-check form). */
 export async function evaluate(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<Decision> {
-  const { routes, now } = ctx.runtime;
-  const path = ctx.target?.path ?? '/';
-  const choice = routes.choose(ctx.host, path);
-  if (choice.kind === 'ambiguous') {
-    throw new GatewayError('TG_ERR_BAD_PATH', `Bad request path: ${choice.reason}.`, { details: { reason: choice.reason } });
-  }
-  if (choice.kind === 'none') throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${ctx.host}${path}.`);
-  const { route, publicPath } = choice;
+  const { now } = ctx.runtime;
+  const { route, publicPath } = chooseRoute(ctx);
   ctx.route = route;
   const user = await identifyUser(ctx, options);
   ctx.session = user.session;

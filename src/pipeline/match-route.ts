@@ -11,8 +11,8 @@ export type RouteChoice =
   | { readonly kind: 'none' }
   | { readonly kind: 'ambiguous'; readonly reason: string };
 
+/** No plain `match`: every caller takes `choose`, so no caller can pick a looser route for an ambiguous spelling. */
 export interface RouteTable {
-  match(host: string, path: string): RouteConfig | undefined;
   /** The route and public-ness for the path, or "ambiguous" when another reading of it would differ. */
   choose(host: string, path: string): RouteChoice;
   /** True when the host (with or without port) is served by some route: the only valid return-URL hosts. */
@@ -59,9 +59,6 @@ export function createRouteTable(routes: readonly RouteConfig[]): RouteTable {
   }
 
   return {
-    match(host, path) {
-      return candidates(host.toLowerCase()).exact.find((route) => isUnderPrefix(path, route.pathPrefix));
-    },
     choose(host, path) {
       const table = candidates(host.toLowerCase());
       const route = table.exact.find((r) => isUnderPrefix(path, r.pathPrefix));

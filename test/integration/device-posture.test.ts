@@ -178,6 +178,25 @@ describe('rollout modes and failing dependencies', () => {
     expect((await bob.request(`${stack.url}/warn/page`)).status).toBe(403);
   });
 
+  test.each([
+    ['/.trustgate/acknowledge', '/WARN/page'],
+    ['/.trustgate/acknowledge', '/Warn/page'],
+    ['/.trustgate/acknowledge', '/warn.json'],
+    ['/.trustgate/recheck', '/STRICT/x'],
+    ['/.trustgate/recheck', '/strict.json'],
+  ])('%s with the ambiguous return path %s is refused (400, reason), never matched to a looser route', async (form, spelling) => {
+    const bob = await signedIn(stack, 'bob');
+    const html = await (await bob.request(`${stack.url}/warn/page`)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const body = new URLSearchParams({ csrf, return: `${stack.url}${spelling}` }).toString();
+    const answer = await bob.request(`${stack.url}${form}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('location')).toBeNull();
+    const json = (await answer.json()) as { reason?: string; requestId?: string };
+    expect(json.requestId ?? JSON.stringify(json)).toBeTruthy();
+    expect(JSON.stringify(json)).toMatch(/path/i);
+  });
+
   test('a user with no device in Fleet is refused with device-unknown', async () => {
     const erin = await signedIn(stack, 'erin');
     const page = await erin.request(`${stack.url}/`);

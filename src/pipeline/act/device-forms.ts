@@ -1,7 +1,7 @@
 // The forms on the device pages: "I fixed it — check again" (refetch in Fleet, wait, re-decide, and
 // send the user on if the device now passes) and "Continue" on a warn-mode notice. Both need a session
 // and a valid CSRF token, and only act on a return URL of the host they were posted to.
-import { GatewayError } from '../../errors.ts';
+import { chooseRoute } from '../choose-route.ts';
 import type { RequestContext } from '../request-context.ts';
 import { evaluate } from '../evaluate-request.ts';
 import { refetchAndWait } from '../gather-posture/refetch-hosts.ts';
@@ -37,8 +37,8 @@ export async function recheckDevice(ctx: RequestContext): Promise<void> {
 
 export async function acknowledgeDeviceWarning(ctx: RequestContext): Promise<void> {
   const { returnTo } = await acceptForm(ctx);
-  const route = ctx.runtime.routes.match(ctx.host, ctx.target?.path ?? '/');
-  if (!route) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no application at that address.');
-  acknowledgeWarning(ctx, route.name);
+  // The same choice as the request itself: an ambiguous spelling of the return path is refused, never
+  // matched to a looser route whose warning would then be acknowledged.
+  acknowledgeWarning(ctx, chooseRoute(ctx).route.name);
   redirect(ctx, returnTo);
 }
