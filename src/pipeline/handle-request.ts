@@ -8,7 +8,7 @@ import { normalizeTarget } from '../http/normalize-path.ts';
 import { writeRawError } from '../http/raw-error.ts';
 import { redirect, sendError } from '../http/respond.ts';
 import { consoleHome, onAdminHost, refuseConsoleSpelling } from '../http/admin-host.ts';
-import { isInternalPath, serveEndpoint, type Endpoints } from './internal-endpoints.ts';
+import { isInternalPath, refuseInternalSpelling, serveEndpoint, type Endpoints } from './internal-endpoints.ts';
 import type { RequestContext } from './request-context.ts';
 import { evaluate } from './evaluate-request.ts';
 import { act, forwardUpgrade } from './act/act.ts';
@@ -17,6 +17,7 @@ import { checkWebSocketOrigin } from './check-websocket-origin.ts';
 export async function handleRequest(ctx: RequestContext, endpoints: Endpoints): Promise<void> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, ctx.res));
+    refuseInternalSpelling(ctx.target.path);
     if (isInternalPath(ctx.target.path)) {
       await serveEndpoint(ctx, endpoints);
       return;
@@ -40,6 +41,7 @@ export async function handleRequest(ctx: RequestContext, endpoints: Endpoints): 
 export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<number> {
   try {
     ctx.target = normalizeTarget(checkFraming(ctx.req, undefined, 'upgrade'));
+    refuseInternalSpelling(ctx.target.path);
     // The gateway's own endpoints are never proxied, and none of them speaks WebSocket.
     if (isInternalPath(ctx.target.path)) {
       throw new GatewayError('TG_ERR_BAD_REQUEST', "The gateway's own pages do not accept WebSocket connections.", { details: { reason: 'websocket-not-served' } });

@@ -8,6 +8,28 @@ import type { RequestContext } from './request-context.ts';
 import { checkHandlerHost } from '../http/admin-host.ts';
 
 export const INTERNAL_PREFIX = '/.trustgate/';
+const INTERNAL_SEGMENT = INTERNAL_PREFIX.slice(1, -1);
+
+/**
+ * Refuses (400, reason internal-prefix-spelling) a path whose first segment is another spelling of
+ * ".trustgate": another case (also "ſ"/"ı" folds), percent-encoded once more, with trailing dots or
+ * spaces, or a format suffix (".trustgate.json"). Proxied, a case-insensitive or lenient backend could
+ * serve its own /.trustgate/…, and no spelling of a gateway endpoint may ever reach an app.
+ */
+export function refuseInternalSpelling(path: string): void {
+  const first = path.split('/')[1] ?? '';
+  if (first === INTERNAL_SEGMENT) return;
+  let decoded = first;
+  try {
+    decoded = decodeURIComponent(first);
+  } catch {
+    // Not decodable: judge it as written.
+  }
+  const folded = decoded.toUpperCase().toLowerCase().replace(/[. ]+$/, '');
+  if (folded === INTERNAL_SEGMENT || folded.startsWith(`${INTERNAL_SEGMENT}.`) || folded.startsWith(`${INTERNAL_SEGMENT};`)) {
+    throw new GatewayError('TG_ERR_BAD_PATH', 'Bad request path: the gateway\'s own prefix is written only as "/.trustgate/".', { details: { reason: 'internal-prefix-spelling' } });
+  }
+}
 
 export interface Endpoint {
   methods: readonly string[];

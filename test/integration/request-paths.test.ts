@@ -137,6 +137,55 @@ describe('request paths', () => {
 // A layout where a wrong match is a bypass: "/" is public, "/admin" and "/app" are protected, and "/app"
 // holds a public path ("/app/public") and a public route ("/app/docs"). dave is allowed on none of the
 // protected routes, alice on all of them.
+describe('other spellings of the internal prefix are refused, never proxied', () => {
+  let stack: Stack;
+  let cookie: string;
+  beforeAll(async () => {
+    stack = await startStack();
+    const client = new BrowserClient();
+    await signIn(client, `${stack.url}/`, 'alice');
+    cookie = `trustgate_session=${client.cookie('trustgate_session')?.value ?? ''}`;
+  });
+  afterAll(() => stack.close());
+
+  const SPELLINGS = [
+    '/.TRUSTGATE/login', '/.TrustGate/healthz', '/.Trustgate', '/.TRUSTGATE', '/.trustgatE/admin', '/.TRUSTGATE/admin/sessions',
+    '/%2ETRUSTGATE/healthz', '/.trustgat%45/healthz', '/.trustgate%252E/healthz', '/.TRUSTGATE%252e/', '/.trustgate.json', '/.TRUSTGATE.json/x',
+    '/.trustgate%2E/', '/.trustgate%20/healthz', '/x/../.TRUSTGATE/healthz', '//.TrustGate//healthz', '/.trustgate;x/healthz', '/.TRUSTGATE%3Bx/healthz',
+  ];
+  const hosts = (): Array<[string, string]> => [['route host', `127.0.0.1:${stack.port}`], ['admin host', `admin.localhost:${stack.port}`]];
+
+  test.each(SPELLINGS)('%s: 400 with a request id and a reason, on the route host and the admin host', async (target) => {
+    for (const [name, host] of hosts()) {
+      const response = await rawRequest(stack.url, target, { headers: [['Host', host], ['Cookie', cookie], ['Accept', 'application/json']] });
+      expect({ name, status: response.status }).toEqual({ name, status: 400 });
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      expect(body).toMatchObject({ error: 'TG_ERR_BAD_PATH', requestId: response.headers['x-request-id'] });
+      expect(typeof body.reason).toBe('string');
+      expect(response.body).not.toContain('rawHeaders');
+    }
+  });
+
+  test.each(SPELLINGS)('%s as a WebSocket upgrade: 400 with a request id and a reason, on both hosts', async (target) => {
+    for (const [name, host] of hosts()) {
+      const head = `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\nOrigin: http://${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==`;
+      const answer = await socketRequest(stack.url, head);
+      expect(answer.split('\r\n')[0], name).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer, name).toMatch(/[0-9a-f-]{36}/);
+      expect(answer, name).toMatch(/"error":"TG_ERR_BAD_PATH".*"reason":"[^"]+"/);
+    }
+  });
+
+  test('case variants name the reason internal-prefix-spelling; the exact prefix still reaches the gateway', async () => {
+    const refused = await rawRequest(stack.url, '/.TRUSTGATE/healthz', { headers: [['Accept', 'application/json']] });
+    expect(JSON.parse(refused.body)).toMatchObject({ reason: 'internal-prefix-spelling' });
+    const health = await rawRequest(stack.url, '/.trustgate/healthz', { headers: [['Accept', 'application/json']] });
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
+    // An app path that merely starts with the word is no spelling of the prefix.
+    expect((await rawRequest(stack.url, '/.trustgateway/x', { headers: [['Cookie', cookie], ['Accept', 'application/json']] })).status).toBe(200);
+  });
+});
+
 describe('path spellings that could reach a looser route', () => {
   let stack: Stack;
   let alice: string;
