@@ -121,6 +121,25 @@ describe('every secret-bearing key of the schema is checked (walks the schema, s
   });
 });
 
+describe('a URL password that breaks the URL is refused, never passed unchecked', () => {
+  // base64 output ("/", "+") pasted into a URL unencoded: URL parsers then misread the host and the password.
+  const BROKEN = 'kq0LhT+3v9pA/WcZr8n2YxJ5eGmQ1uB7sDfH6iK4oN0tR2wE9yU3aS5d';
+  test.each([['session.revocation.url'], ['trust.learnedStore.url'], ['breakGlass.store.url']])('%s', (path) => {
+    const raw = publicConfig();
+    setPath(raw, path, `redis://:${BROKEN}@redis.internal:6379`);
+    const problems = problemsOf(raw).filter((p) => p.path === path && p.message.includes('not a valid URL'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).not.toContain(BROKEN);
+    expect(problems[0]?.message).toContain('openssl rand -hex 32');
+  });
+
+  test('the same password percent-encoded is accepted', () => {
+    const raw = publicConfig();
+    setPath(raw, 'session.revocation.url', `redis://:${encodeURIComponent('kq0LhT+3v9pA/WcZr8n2YxJ5eGmQ1uB7sDfH6iK4oN0tR2wE9yU3aS5d')}@redis.internal:6379`);
+    expect(problemsOf(raw)).toEqual([]);
+  });
+});
+
 const WEAK: Array<[string, string]> = [
   ['short', 'Ab3$xY9!qW'],
   ['31 bytes', 'q7Vx2mKp9LzR4tWb8nYc3HfJ6dGs1Ea'],
@@ -175,7 +194,8 @@ describe('the loader refuses weak secrets unless every listener is on loopback',
       const problems = problemsOf(raw).filter((p) => p.path === path);
       expect(problems, `${path} ${name}`).toHaveLength(1);
       expect(problems[0]?.message).toMatch(/not a usable secret/);
-      expect(problems[0]?.message).toContain('openssl rand -base64 48');
+      // URL passwords are told to use URL-safe characters; every other secret gets the base64 recipe.
+      expect(problems[0]?.message).toContain(path.endsWith('.url') ? 'openssl rand -hex 32' : 'openssl rand -base64 48');
       if (value.length >= 4) expect(problems[0]?.message).not.toContain(value);
     }
   });

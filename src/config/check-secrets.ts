@@ -126,15 +126,19 @@ function checkElasticCredentials(section: Raw, at: string, check: (path: string,
 
 /** A URL's password (redis://user:password@host, https://user:password@host), when it has one; the URL itself is never repeated. */
 function checkUrlPassword(url: string, at: string, problems: ConfigProblem[], checked: Set<string>): void {
-  if (checked.has(at) || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) return;
+  // Any "@" after the scheme may end a user-info part, even one a stray "/" in the password hides from URL parsers.
+  if (checked.has(at) || !/^[a-z][a-z0-9+.-]*:\/\/[^@\s]*@/i.test(url)) return;
   checked.add(at);
   let password: string;
   try {
     password = decodeURIComponent(new URL(url).password);
   } catch {
-    return; // the schema judges the URL
+    // A password with "/", "+" or "%" that is not percent-encoded breaks the URL: refuse it rather than
+    // let its strength go unchecked (and the client misread the host).
+    problems.push({ path: at, message: 'is not a valid URL: percent-encode its password, or use one made of URL-safe characters (`openssl rand -hex 32`)' });
+    return;
   }
   if (password === '') return; // user only (or none): a store without a password is the operator's choice
-  const problem = secretProblem(`${at}`, password, 'use a password of at least 32 random bytes (`openssl rand -base64 48`), passed through the environment');
+  const problem = secretProblem(`${at}`, password, 'use a password of at least 32 random bytes in URL-safe characters (`openssl rand -hex 32`), passed through the environment');
   if (problem) problems.push({ path: at, message: `its password is ${problem.message}` });
 }
