@@ -8,20 +8,12 @@ import { basename, dirname, join } from 'node:path';
 import { GatewayError } from '../errors.ts';
 import { parseConfigText, type Env } from '../config/load-config.ts';
 import type { GatewayConfig } from '../config/schema.ts';
+import { appendHistory, readHistory, type HistoryEntry } from './history-log.ts';
 
 export interface ConfigVersion {
   readonly version: string;
   readonly text: string;
   readonly config: GatewayConfig;
-}
-
-export interface HistoryEntry {
-  readonly version: string;
-  readonly author: string;
-  readonly comment: string;
-  readonly time: string;
-  /** The version this one replaced (empty for the first recorded one). */
-  readonly previous: string;
 }
 
 export interface ConfigStore {
@@ -72,7 +64,7 @@ export function createConfigStore(options: { file: string; historyDir?: string; 
       if (!(await hasVersion(previous))) await keep(previous, before);
       await keep(version, text);
       await writeAtomically(file, text);
-      await appendHistory({ version, previous, author: meta.author, comment: meta.comment, time: new Date(now()).toISOString() });
+      await appendHistory(join(historyDir, 'history.jsonl'), { version, previous, author: meta.author, comment: meta.comment, time: new Date(now()).toISOString() });
       return { version, text, config };
     });
     saving = run.then(
@@ -87,30 +79,12 @@ export function createConfigStore(options: { file: string; historyDir?: string; 
     return names.includes(`${version}.yaml`);
   }
 
-  async function appendHistory(entry: HistoryEntry): Promise<void> {
-    await mkdir(historyDir, { recursive: true });
-    const handle = await open(join(historyDir, 'history.jsonl'), 'a');
-    try {
-      await handle.write(`${JSON.stringify(entry)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
   return {
     file,
     env,
     current,
     save,
-    async history() {
-      const text = await readFile(join(historyDir, 'history.jsonl'), 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as HistoryEntry)
-        .reverse();
-    },
+    history: () => readHistory(join(historyDir, 'history.jsonl')),
     async textOf(version) {
       if (!/^[0-9a-f]{16}$/.test(version)) throw new GatewayError('TG_ERR_NO_ROUTE', 'There is no such version.');
       return readFile(join(historyDir, `${version}.yaml`), 'utf8').catch(() => {

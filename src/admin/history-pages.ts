@@ -1,7 +1,7 @@
 // The admin console's read-only pages: the config history (newest first, each version restorable) and the
 // recent decisions with who, which device, which route, why, and the trust score's explanation.
 import type { RequestContext } from '../pipeline/request-context.ts';
-import type { HistoryEntry } from './config-store.ts';
+import type { HistoryEntry } from './history-log.ts';
 import type { TrustLogEntry } from '../pipeline/decide/trust/explain-trust.ts';
 import { ADMIN_BASE, adminForPage, editableStore, fileVersion, formBasics, queryOf } from './console-front.ts';
 import { sendPage } from '../http/respond.ts';

@@ -131,7 +131,7 @@ export async function checkedRouteEdit(ctx: RequestContext): Promise<CheckedRout
   const baseVersion = form.get('baseVersion') ?? '';
   const current = await editableStore(ctx).store.current();
   if (current.version !== baseVersion) {
-    sendConflict(ctx, admin, baseVersion, edited);
+    await sendConflict(ctx, admin, baseVersion, edited);
     return undefined;
   }
   const base = edited.originalName ? rawRoute(current.text, edited.originalName) : undefined;
