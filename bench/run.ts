@@ -176,7 +176,8 @@ try {
     for (const [i, [name, url, headers]] of plan.entries()) rounds[i]?.push(await load(name, url, headers, DURATION_MS));
   }
   const results = rounds.map(median);
-  const bare = results.find((r) => r.name === 'bare http-proxy') ?? (results[0] as Result);
+  const bare = results.find((r) => r.name === 'bare http-proxy') ?? results[0];
+  if (!bare) throw new Error('the benchmark plan is empty');
   printTable(results, bare);
   const gateway = results.find((r) => r.name === 'trustgate');
   if (gateway && gateway !== bare) {

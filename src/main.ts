@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined) {
     const { startDemo } = await import('./dev/start-demo.ts');
     const demo = await startDemo(DEMO_CONFIG);
-    onSignals(demo.close);
+    onSignals(() => demo.close());
     return -1;
   }
   if (command === 'check-config' && file && rest.length === 0) {
@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     const gateway = createGateway(config, { configFile: file });
     const bound = await gateway.listen();
     for (const listener of bound) gateway.runtime().log.info({ url: listener.url }, 'trustgate listening');
-    onSignals(gateway.close);
+    onSignals(() => gateway.close());
     return -1;
   }
   if (command === '--help' || command === '-h' || command === 'help') {

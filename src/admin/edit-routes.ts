@@ -48,7 +48,7 @@ function notInPlace(): GatewayError {
 }
 
 function indexOfRoute(doc: Document, name: string): number {
-  const routes = doc.toJS().routes as Array<{ name?: unknown }> | undefined;
+  const routes = (doc.toJS() as { routes?: Array<{ name?: unknown }> } | null)?.routes;
   return routes?.findIndex((route) => route.name === name) ?? -1;
 }
 

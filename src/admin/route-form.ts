@@ -75,7 +75,9 @@ export function rawRoute(text: string, name: string): Raw | undefined {
 }
 
 const list = (value: unknown): string => (Array.isArray(value) ? value.map(String).join(', ') : '');
-const str = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+// Scalars as typed; anything else (the schema never lets one through here) as JSON, not "[object Object]".
+const str = (value: unknown): string =>
+  value === undefined || value === null ? '' : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 const obj = (value: unknown): Raw | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : undefined);
 
 export function formFromRoute(route: Raw): RouteForm {

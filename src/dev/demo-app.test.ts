@@ -72,7 +72,7 @@ describe('demo app', () => {
     const messages: string[] = [];
     const received = new Promise<void>((resolve, reject) => {
       ws.on('message', (data) => {
-        messages.push(String(data));
+        messages.push((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8'));
         if (messages.length === 1) ws.send('ping');
         if (messages.length === 2) resolve();
       });

@@ -5,6 +5,7 @@ import { closeServer, listen } from '../http/listen.ts';
 import { escapeHtml } from '../http/format-text.ts';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { inspect } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface DevUser {
@@ -521,7 +522,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       log?.(`dev-idp: server_error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     });
     next.on('backchannel.error', (_ctx: unknown, err: unknown, client: unknown) => {
-      log?.(`dev-idp: back-channel logout to ${(client as { clientId?: string } | undefined)?.clientId ?? '?'} failed: ${err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : String(err)}`);
+      log?.(`dev-idp: back-channel logout to ${(client as { clientId?: string } | undefined)?.clientId ?? '?'} failed: ${err instanceof Error ? `${err.message} ${err.cause === undefined ? '' : inspect(err.cause)}` : String(err)}`);
     });
     next.on('error', (err: unknown) => {
       log?.(`dev-idp: error: ${err instanceof Error ? err.message : String(err)}`);

@@ -33,7 +33,7 @@ export function hostPolicies(state: SimulatorState, host: SimulatedHost) {
       description: policy.description,
       resolution: policy.resolution,
       platform: policy.platform,
-      response: host.results.get(policy.id) ?? ('' as SimulatorPolicyResponse),
+      response: host.results.get(policy.id) ?? '',
       critical: policy.critical,
     }))
     .sort((a, b) => RESPONSE_ORDER[a.response] - RESPONSE_ORDER[b.response] || a.id - b.id);

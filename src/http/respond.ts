@@ -17,7 +17,7 @@ type Template = (data: Record<string, unknown>) => string;
 const templates = new Map<ViewName, Template>(
   VIEW_NAMES.map((name) => {
     const filename = `${VIEWS_DIR}${name}.ejs`;
-    return [name, ejs.compile(readFileSync(filename, 'utf8'), { filename, strict: false }) as Template];
+    return [name, ejs.compile(readFileSync(filename, 'utf8'), { filename, strict: false })];
   }),
 );
 

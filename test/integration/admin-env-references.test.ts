@@ -65,7 +65,7 @@ describe('values typed into the admin console are never substituted', () => {
   test.each(TEXT_FIELDS.flatMap((f) => SPELLINGS.map((v) => [f, v])))('%s = %j is refused beside the field, on preview and on save', async (name, value) => {
     const before = await configText(s);
     // A new route and an existing one: neither may take a typed ${.
-    for (const fields of [await editForm(alice, s, 'app'), [...(await formFields((await open(alice, `${s.adminUrl}${ADMIN}/routes/edit`)).html, 'route-form'))]]) {
+    for (const fields of [await editForm(alice, s, 'app'), formFields((await open(alice, `${s.adminUrl}${ADMIN}/routes/edit`)).html, 'route-form')]) {
       const sent = setField(setField(setField(fields, 'device', 'on'), 'trust', 'on'), name, value);
       for (const action of ['preview', 'save']) {
         const response = await post(alice, `${s.adminUrl}${ADMIN}/routes/${action}`, sent);

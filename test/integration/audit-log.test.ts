@@ -234,7 +234,7 @@ describe('Elasticsearch sink', () => {
     let status = 409;
     mock.add({ method: 'PUT', path: '/:index/_doc/:id' }, () => esError(status, { error: { type: 'status_' + status } }));
     const sink = createElasticsearchAuditSink({ client: esClient(mock), index: 'trustgate-audit' });
-    const event: AuditEvent = { ...grantedEvent(), id: 'event-0001', time: new Date(NOW).toISOString() } as AuditEvent;
+    const event: AuditEvent = { ...grantedEvent(), id: 'event-0001', time: new Date(NOW).toISOString() };
     await expect(sink.deliver(event)).resolves.toBeUndefined();
     status = 503;
     await expect(sink.deliver(event)).rejects.toMatchObject({ statusCode: 503 });

@@ -53,7 +53,7 @@ async function craftSession(secrets: string[], nowMs: number, overrides: Record<
     expiresAtMs: nowMs + 3600_000,
     ...overrides,
   };
-  return createSealer({ secrets, purpose: 'session' }).seal(session, session.expiresAtMs as number);
+  return createSealer({ secrets, purpose: 'session' }).seal(session, session.expiresAtMs);
 }
 
 /** Changes one character in the middle of the JWE ciphertext. */

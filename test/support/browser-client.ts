@@ -38,7 +38,7 @@ export class BrowserClient {
     // A browser's page navigation (Node's fetch itself adds "Sec-Fetch-Mode: cors" to everything).
     if ((init.method ?? 'GET') === 'GET' && !headers.has('sec-fetch-dest')) headers.set('sec-fetch-dest', 'document');
     // *.localhost names (the admin host) reach loopback through loopbackAgent, as in a browser.
-    const response = await fetch(target, { dispatcher: loopbackAgent, ...this.defaults, ...init, headers, redirect: 'manual' } as RequestInit);
+    const response = await fetch(target, { dispatcher: loopbackAgent, ...this.defaults, ...init, headers, redirect: 'manual' });
     this.store(target, response.headers.getSetCookie());
     return response;
   }

@@ -16,7 +16,7 @@ export async function startFakeOpa(policy: (input: Record<string, unknown>) => u
   const inputs: Record<string, unknown>[] = [];
   const paths: string[] = [];
   let behaviour: { status?: number; delayMs?: number; body?: string } = {};
-  const server = http.createServer(async (req, res) => {
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const { input } = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { input: Record<string, unknown> };
@@ -26,6 +26,13 @@ export async function startFakeOpa(policy: (input: Record<string, unknown>) => u
     if (res.destroyed) return;
     res.writeHead(behaviour.status ?? 200, { 'content-type': 'application/json' });
     res.end(behaviour.body ?? JSON.stringify(policy(input) === undefined ? {} : { result: policy(input) }));
+  }
+  // A request the fake cannot read is a 400, like OPA's, not an unhandled rejection.
+  const server = http.createServer((req, res) => {
+    answer(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'invalid_parameter', message: error instanceof Error ? error.message : 'unreadable request' }));
+    });
   });
   const port = await listen(server, 0, '127.0.0.1');
   return {

@@ -74,7 +74,8 @@ function headline(posture: PostureResult): { heading: string; intro: string } {
       return { heading: 'We could not tell which device you are on', intro: 'This application is only open from company devices managed by Fleet. Use your company laptop, or ask IT to enroll this device.' };
     case 'not-owned':
       return { heading: 'This device is not registered to you', intro: `This application can only be opened from your own company device. This one (${posture.host.hostname}) belongs to someone else in Fleet.` };
-    default:
+    case 'evaluated':
+    case 'not-required':
       return { heading: 'Your device needs attention', intro: 'You are signed in, but the device you are using does not meet the security requirements of this application yet.' };
   }
 }

@@ -61,7 +61,7 @@ function teamIdPath(id: number): string {
 }
 
 async function mapWithLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   async function worker(): Promise<void> {
     while (next < items.length) {
@@ -95,7 +95,7 @@ export function createFleetClient(options: FleetClientOptions): FleetClient {
     const hosts: FleetListedHost[] = [];
     for (let page = 0; page < maxPages; page += 1) {
       const query = new URLSearchParams({ query: email, per_page: String(perPage), page: String(page), device_mapping: 'true' });
-      const batch = parseHostList(await transport.get(`/hosts?${query}`));
+      const batch = parseHostList(await transport.get(`/hosts?${query.toString()}`));
       hosts.push(...batch);
       // Fleet's list has no total count: a short page is the last one.
       if (batch.length < perPage) return hosts;

@@ -248,6 +248,6 @@ export function createPostureCache(deps: PostureCacheDeps): PostureCache {
     },
     // A re-check's answer is the newest there is: it replaces whatever is cached.
     store: (host) => entries.put(hostKey(host.id), intern(host), deps.now()),
-    size: entries.size,
+    size: () => entries.size(),
   };
 }

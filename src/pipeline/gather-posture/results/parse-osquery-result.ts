@@ -154,7 +154,7 @@ function readEnvelope(line: JsonObject): Read<ResultEnvelope> {
 
 function readBody(line: JsonObject, envelope: ResultEnvelope): ParseOutcome {
   if (line.snapshot !== undefined) {
-    if (line.action !== undefined && line.action !== 'snapshot') return { result: undefined, reason: `snapshot rows with action "${String(line.action)}"` };
+    if (line.action !== undefined && line.action !== 'snapshot') return { result: undefined, reason: `snapshot rows with action ${JSON.stringify(line.action)}` };
     const rows = readRows(line.snapshot, 'snapshot');
     return rows.reason !== undefined ? { result: undefined, reason: rows.reason } : { result: { format: 'snapshot', envelope, rows: rows.value } };
   }

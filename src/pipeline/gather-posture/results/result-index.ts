@@ -60,7 +60,7 @@ export function createResultIndex(options: ResultIndexOptions): ResultIndex {
 
   function latest(subject: ResultsSubject, notBeforeMs: number): Map<string, QuerySnapshot> {
     const entries = subject.hostUuid ? byHost.get(subject.hostUuid) : subject.username ? byUser.get(subject.username) : undefined;
-    return entries === undefined ? new Map() : snapshotsOf(entries, notBeforeMs);
+    return entries === undefined ? new Map<string, QuerySnapshot>() : snapshotsOf(entries, notBeforeMs);
   }
 
   return { add, latest, size: () => ({ hosts: byHost.size, users: byUser.size }) };
