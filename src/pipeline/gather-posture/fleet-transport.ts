@@ -76,7 +76,7 @@ export function createFleetTransport(options: FleetTransportOptions): FleetTrans
       bodyTimeout: options.timeoutMs,
       headers: { authorization: `Bearer ${options.apiToken}`, accept: 'application/json' },
     };
-    if (method === 'GET') request.retryOptions = { retry: fleetRetry(options, { beforeSleep: deadline.pause, afterSleep: deadline.restart }) };
+    if (method === 'GET') request.retryOptions = { retry: fleetRetry(options, { beforeSleep: () => deadline.pause(), afterSleep: () => deadline.restart() }) };
     try {
       // The final answer, once retries are used up or not wanted; retried answers' bodies are drained by undici.
       const response = await (method === 'GET' ? retrying : pool).request(request);
