@@ -119,8 +119,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     { name: 'app', host: '127.0.0.1', upstream: upstream.url, allowedGroups: ['engineering'], websockets: true, public: ['/public'], ...options.route },
   ];
   // Always: the audit trail exists whether or not a route offers break glass (session revocations write it).
-  const ownBreakGlassDir = options.breakGlass?.dir ? undefined : await mkdtemp(path.join(tmpdir(), 'trustgate-break-glass-'));
-  const breakGlassDir = options.breakGlass?.dir ?? (ownBreakGlassDir as string);
+  const breakGlassDir = options.breakGlass?.dir ?? (await mkdtemp(path.join(tmpdir(), 'trustgate-break-glass-')));
+  const ownBreakGlassDir = options.breakGlass?.dir ? undefined : breakGlassDir;
   const breakGlass = {
     store: options.breakGlass?.store ?? { kind: 'file', file: path.join(breakGlassDir, BREAK_GLASS_FILES.grants) },
     audit: { file: path.join(breakGlassDir, BREAK_GLASS_FILES.audit), spoolDir: path.join(breakGlassDir, BREAK_GLASS_FILES.spoolDir), ...options.breakGlass?.audit },
