@@ -12,7 +12,7 @@ import { pino, type Logger } from 'pino';
 import type { GatewayConfig, ListenerConfig } from './config/schema.ts';
 import { clientView } from './http/client-address.ts';
 import { buildRuntime, disposeRuntime } from './build-runtime.ts';
-import { isLoopbackHost } from './http/loopback.ts';
+import { isLoopbackHost } from './config/loopback.ts';
 import { answerClientError, refuseConnect } from './http/answer-client-error.ts';
 import { consoleOnly, isAdminHost } from './http/admin-host.ts';
 import { handleRequest, handleUpgrade } from './pipeline/handle-request.ts';
@@ -25,9 +25,10 @@ import { breakGlassEndpoints } from './break-glass/break-glass-forms.ts';
 import { adminEndpoints } from './admin/admin-endpoints.ts';
 import type { ResultsSource } from './pipeline/gather-posture/results-source.ts';
 import { createDecisionJournal } from './admin/decision-journal.ts';
-import { createConfigStore, versionOf } from './admin/config-store.ts';
+import { createConfigStore } from './admin/config-store.ts';
+import { versionOf } from './config/version-of.ts';
 import { watchConfigFile, type ConfigWatcher } from './config/watch-config.ts';
-import type { Env } from './config/load-config.ts';
+import type { Env } from './config/substitute-env.ts';
 
 /** Every endpoint under /.trustgate/, each feature contributing its own entries; the console's only on admin.host. */
 const ENDPOINTS = combineEndpoints(gatewayEndpoints, signInEndpoints, deviceFormEndpoints, breakGlassEndpoints, consoleOnly(adminEndpoints));

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { createConfigStore, versionOf } from './config-store.ts';
+import { createConfigStore } from './config-store.ts';
+import { versionOf } from '../config/version-of.ts';
 import { applyRouteEdit } from './edit-routes.ts';
 
 const BASE = `# top comment: keep me

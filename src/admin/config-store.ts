@@ -2,11 +2,13 @@
 // concurrency (a save based on an old version is a conflict, never a silent overwrite), validated by
 // the same loader the gateway starts with, written atomically (temp file, fsync, rename), and every
 // version kept in a history with author, time and comment so any of them can be restored.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GatewayError } from '../errors.ts';
-import { parseConfigText, type Env } from '../config/load-config.ts';
+import { parseConfigText } from '../config/load-config.ts';
+import type { Env } from '../config/substitute-env.ts';
+import { versionOf } from '../config/version-of.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { appendHistory, readHistory, type HistoryEntry } from './history-log.ts';
 
@@ -26,10 +28,6 @@ export interface ConfigStore {
   history(): Promise<HistoryEntry[]>;
   /** The text of a recorded version. */
   textOf(version: string): Promise<string>;
-}
-
-export function versionOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 export function createConfigStore(options: { file: string; historyDir?: string; env?: Env; now?: () => number }): ConfigStore {

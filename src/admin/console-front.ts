@@ -2,7 +2,8 @@
 // every POST carries a CSRF token, and edits need a config file (runtime.admin) to write to.
 import { readFile } from 'node:fs/promises';
 import { GatewayError } from '../errors.ts';
-import { versionOf, type ConfigStore } from './config-store.ts';
+import type { ConfigStore } from './config-store.ts';
+import { versionOf } from '../config/version-of.ts';
 import { requestOrigin, type RequestContext, type Runtime } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';

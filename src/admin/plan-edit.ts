@@ -2,7 +2,9 @@
 // the preview and the save judge exactly the same text; also names the routes a change touched (for logs).
 import { parseDocument } from 'yaml';
 import { GatewayError, isGatewayError } from '../errors.ts';
-import { parseConfigText, type ConfigProblem, type Env } from '../config/load-config.ts';
+import { parseConfigText } from '../config/load-config.ts';
+import type { ConfigProblem } from '../config/config-problem.ts';
+import type { Env } from '../config/substitute-env.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import { applyRouteEdit } from './edit-routes.ts';
 import { rawRoute, routeFromForm, type RouteForm } from './route-form.ts';

@@ -1,6 +1,6 @@
 // Places the loader's problems (paths such as "routes[3].device.warnUntil") beside the route form's
 // fields, so the admin sees each message where the mistake is; the rest are shown above the form.
-import type { ConfigProblem } from '../config/load-config.ts';
+import type { ConfigProblem } from '../config/config-problem.ts';
 
 /** Route keys whose form field has another name. */
 const RENAMED: Record<string, string> = {

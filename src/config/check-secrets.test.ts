@@ -7,7 +7,9 @@ import { describe, expect, test } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
 import { isGatewayError } from '../errors.ts';
 import { isLoopbackAddress, PUBLISHED_SECRETS, SECRET_KEY_NAME, secretWeaknesses } from './check-secrets.ts';
-import { parseConfigText, type ConfigProblem, type Env } from './load-config.ts';
+import { parseConfigText } from './load-config.ts';
+import type { ConfigProblem } from './config-problem.ts';
+import type { Env } from './substitute-env.ts';
 import { configSchema } from './schema.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

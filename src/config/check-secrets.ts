@@ -4,7 +4,7 @@
 // repository ships, and not look like a placeholder; a gateway that listens only on loopback (the demo,
 // the tests) is exempt. Like oauth2-proxy's cookie-secret check, the gateway refuses to start otherwise.
 // Messages never repeat a secret's value (it may have come from the environment).
-import type { ConfigProblem } from './load-config.ts';
+import type { ConfigProblem } from './config-problem.ts';
 
 export const MIN_SECRET_BYTES = 32;
 const MIN_DISTINCT_CHARACTERS = 12;

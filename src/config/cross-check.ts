@@ -2,10 +2,11 @@
 // unambiguous matches, an allow rule on every route, valid proxy ranges, safe issuer and listeners.
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ConfigProblem } from './load-config.ts';
+import type { ConfigProblem } from './config-problem.ts';
 import type { GatewayConfig } from './schema.ts';
-import { isLoopbackHost } from '../http/loopback.ts';
-import { compileSanPattern } from '../pipeline/identify-device/device-certificate.ts';
+import { isLoopbackHost } from './loopback.ts';
+import { compileSanPattern } from './compile-san-pattern.ts';
+import { isUnderPrefix } from './is-under-prefix.ts';
 
 export function crossCheckConfig(config: GatewayConfig): ConfigProblem[] {
   return [
@@ -112,11 +113,6 @@ function checkAdminHost(config: GatewayConfig): ConfigProblem[] {
       ? [{ path: `routes[${i}].host`, message: `${route.host} is the admin host (admin.host ${adminHost}), which serves only the admin console; give the route another host` }]
       : [],
   );
-}
-
-export function isUnderPrefix(path: string, prefix: string): boolean {
-  const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return path === prefix || path.startsWith(base) || prefix === '/';
 }
 
 function checkAddressList(entries: readonly string[], at: string): ConfigProblem[] {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { isGatewayError } from '../errors.ts';
-import { loadConfigFile, parseConfigText, type ConfigProblem, type Env } from './load-config.ts';
+import { loadConfigFile, parseConfigText } from './load-config.ts';
+import type { ConfigProblem } from './config-problem.ts';
+import type { Env } from './substitute-env.ts';
 
 const SECRET = 'unit-test-session-secret-0123456789-abcdef';
 

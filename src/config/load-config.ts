@@ -4,16 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { GatewayError } from '../errors.ts';
 import { configSchema, type GatewayConfig } from './schema.ts';
-import { redactExpansions, substituteEnv, type Expansion } from './substitute-env.ts';
+import { redactExpansions, substituteEnv, type Env, type Expansion } from './substitute-env.ts';
 import { checkSecrets } from './check-secrets.ts';
 import { crossCheckConfig } from './cross-check.ts';
-
-export interface ConfigProblem {
-  path: string;
-  message: string;
-}
-
-export type Env = Readonly<Record<string, string | undefined>>;
+import { formatPath, invalidConfig, yamlProblems, type ConfigProblem } from './config-problem.ts';
+import { deepFreeze } from './deep-freeze.ts';
 
 export async function loadConfigFile(file: string, env: Env = process.env): Promise<GatewayConfig> {
   let text: string;
@@ -27,13 +22,9 @@ export async function loadConfigFile(file: string, env: Env = process.env): Prom
 
 /** Parses config text; admin edits and reloads go through here too. Throws TG_ERR_CONFIG_INVALID. */
 export function parseConfigText(text: string, source: string, env: Env = process.env): GatewayConfig {
-  const problems: ConfigProblem[] = [];
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  for (const error of doc.errors) {
-    const where = error.linePos?.[0] ? `line ${error.linePos[0].line}` : '(yaml)';
-    problems.push({ path: where, message: error.message.split('\n')[0] ?? error.message });
-  }
-  if (problems.length > 0) throw invalid(source, problems);
+  const problems: ConfigProblem[] = yamlProblems(doc);
+  if (problems.length > 0) throw invalidConfig(source, problems);
 
   const expansions: Expansion[] = [];
   const raw = substituteEnv(doc.toJS() ?? {}, env, problems, expansions) as Record<string, unknown>;
@@ -59,26 +50,6 @@ export function parseConfigText(text: string, source: string, env: Env = process
     problems.push(...crossCheckConfig(result.data));
   }
   // A message may quote a value (a bad duration, a bad address); one the environment supplied stays hidden.
-  if (problems.length > 0 || !result.success) throw invalid(source, problems.map((p) => ({ path: p.path, message: redactExpansions(p.message, expansions) })));
+  if (problems.length > 0 || !result.success) throw invalidConfig(source, problems.map((p) => ({ path: p.path, message: redactExpansions(p.message, expansions) })));
   return deepFreeze(result.data);
-}
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return '(root)';
-  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
-}
-
-function invalid(source: string, problems: ConfigProblem[]): GatewayError {
-  const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-  return new GatewayError('TG_ERR_CONFIG_INVALID', `${source}: ${problems.length} problem(s)\n${lines}`, {
-    details: { problems },
-  });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -2,7 +2,10 @@
 // (FLEET_API_TOKEN, session secrets) never have to live in the file. Done on parsed values, not on the
 // YAML text, so a variable's content can never change the document's structure. Done once, when a file
 // written by its author is loaded; text an admin typed into the console never contains ${ (refused).
-import type { ConfigProblem, Env } from './load-config.ts';
+import type { ConfigProblem } from './config-problem.ts';
+
+/** The environment ${NAME} is read from (process.env, or a test's own). */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 const PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

@@ -5,9 +5,10 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, basename } from 'node:path';
 import type { Logger } from 'pino';
-import { parseConfigText, type Env } from './load-config.ts';
+import { parseConfigText } from './load-config.ts';
+import type { Env } from './substitute-env.ts';
 import type { GatewayConfig } from './schema.ts';
-import { versionOf } from '../admin/config-store.ts';
+import { versionOf } from './version-of.ts';
 
 export interface ConfigWatcher {
   /** Tell the watcher about a version the gateway applied itself (an admin save), so it is not re-applied. */

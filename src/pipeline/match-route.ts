@@ -4,7 +4,7 @@
 // format suffix, percent-decoded a second time) and refuses a path whose readings pick different routes
 // or public-ness: the backend must never serve, under a looser rule, what the gateway decided on.
 import type { RouteConfig } from '../config/schema.ts';
-import { isUnderPrefix } from '../config/cross-check.ts';
+import { isUnderPrefix } from '../config/is-under-prefix.ts';
 
 export type RouteChoice =
   | { readonly kind: 'route'; readonly route: RouteConfig; readonly publicPath: boolean }

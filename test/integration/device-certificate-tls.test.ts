@@ -7,7 +7,7 @@ import { createServer, request } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileSanPattern } from '../../src/pipeline/identify-device/device-certificate.ts';
+import { compileSanPattern } from '../../src/config/compile-san-pattern.ts';
 import { readDeviceCertificate } from '../../src/pipeline/identify-device/read-device-certificate.ts';
 import type { DeviceIdentityMethod } from '../../src/pipeline/identify-device/read-device-certificate.ts';
 import { createTestPki } from '../support/certificates.ts';

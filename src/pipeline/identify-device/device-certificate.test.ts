@@ -4,8 +4,8 @@ import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, deviceUri } from '../../../test/support/certificates.ts';
 import type { TestPki } from '../../../test/support/certificates.ts';
+import { compileSanPattern } from '../../config/compile-san-pattern.ts';
 import {
-  compileSanPattern,
   loadCaBundle,
   parseSubjectAltName,
   uuidFromCertificate,

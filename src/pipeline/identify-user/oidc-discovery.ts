@@ -3,7 +3,7 @@
 import * as oidc from 'openid-client';
 import { GatewayError } from '../../errors.ts';
 import type { OidcConfig } from '../../config/schema.ts';
-import { isLoopbackHost } from '../../http/loopback.ts';
+import { isLoopbackHost } from '../../config/loopback.ts';
 
 export interface OidcDiscovery {
   /** The discovered configuration, once discovery succeeded. */

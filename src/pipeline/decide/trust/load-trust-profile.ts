@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { GatewayError } from '../../../errors.ts';
-import { formatPath, type ConfigProblem } from '../../../config/load-config.ts';
+import { formatPath, invalidConfig, yamlProblems, type ConfigProblem } from '../../../config/config-problem.ts';
+import { deepFreeze } from '../../../config/deep-freeze.ts';
 import { EXPECTATION_FORMS } from './expectation-schema.ts';
 import { trustProfileSchema, type TrustProfile } from './trust-profile.ts';
 
@@ -21,13 +22,10 @@ export async function loadTrustProfileFile(file: string): Promise<TrustProfile> 
 /** Throws TG_ERR_CONFIG_INVALID listing every problem ("sections[1].tables[0].columns: … must be 100"). */
 export function parseTrustProfileText(text: string, source: string): TrustProfile {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const problems: ConfigProblem[] = doc.errors.map((error) => ({
-    path: error.linePos?.[0] ? `line ${error.linePos[0].line}` : '(yaml)',
-    message: error.message.split('\n')[0] ?? error.message,
-  }));
-  if (problems.length > 0) throw invalid(source, problems);
+  const problems = yamlProblems(doc);
+  if (problems.length > 0) throw invalidConfig(source, problems);
   const result = trustProfileSchema.safeParse(doc.toJS() ?? {});
-  if (!result.success) throw invalid(source, flattenIssues(result.error.issues, []));
+  if (!result.success) throw invalidConfig(source, flattenIssues(result.error.issues, []));
   return deepFreeze(result.data);
 }
 
@@ -58,17 +56,4 @@ function bestBranch(branches: readonly (readonly Issue[])[], path: PropertyKey[]
     return [{ path: formatPath(path), message: `expected one of the forms: ${EXPECTATION_FORMS.join(', ')}, or perUser/perGroup/default` }];
   }
   return flattenIssues(branches[sizes.indexOf(fewest)] ?? [], path);
-}
-
-function invalid(source: string, problems: ConfigProblem[]): GatewayError {
-  const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-  return new GatewayError('TG_ERR_CONFIG_INVALID', `${source}: ${problems.length} problem(s)\n${lines}`, { details: { problems } });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
