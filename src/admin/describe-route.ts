@@ -1,6 +1,12 @@
 // One route in words for the admin list: where it answers, where it forwards, who may enter, and what it
 // asks of devices, trust and emergency access (durations in the units people write them in).
 import type { RouteConfig } from '../config/schema.ts';
+import { formatDuration } from '../config/format-duration.ts';
+
+/** A duration in its largest whole unit; one the file writes as ${NAME} is shown as written. */
+function shownDuration(ms: number | string): string {
+  return typeof ms === 'string' ? ms : formatDuration(ms);
+}
 
 export interface RouteSummary {
   readonly name: string;
@@ -12,14 +18,6 @@ export interface RouteSummary {
   readonly breakGlass: string;
 }
 
-/** A duration in its largest whole unit; one the file writes as ${NAME} is shown as written. */
-export function formatDuration(ms: number | string): string {
-  if (typeof ms === 'string') return ms;
-  const units: Array<[number, string]> = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1_000, 's']];
-  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
-
 function describeDevice(route: RouteConfig): string {
   const rule = route.device;
   if (!rule) return 'not checked';
@@ -27,9 +25,9 @@ function describeDevice(route: RouteConfig): string {
   if (rule.requirePolicies.length > 0) parts.push(`policies ${rule.requirePolicies.map((p) => (typeof p === 'number' ? `#${p}` : `“${p}”`)).join(', ')}`);
   if (rule.requireCritical) parts.push('all critical policies');
   if (parts.length === 0) parts.push('every policy Fleet reports');
-  if (rule.maxCheckInAge !== undefined) parts.push(`checked in within ${formatDuration(rule.maxCheckInAge)}`);
-  if (rule.maxPolicyAge !== undefined) parts.push(`results younger than ${formatDuration(rule.maxPolicyAge)}`);
-  if (rule.emptyResult !== 'fail') parts.push(`no result yet: ${rule.emptyResult}${rule.emptyResult === 'grace' ? ` ${formatDuration(rule.emptyResultGrace)}` : ''}`);
+  if (rule.maxCheckInAge !== undefined) parts.push(`checked in within ${shownDuration(rule.maxCheckInAge)}`);
+  if (rule.maxPolicyAge !== undefined) parts.push(`results younger than ${shownDuration(rule.maxPolicyAge)}`);
+  if (rule.emptyResult !== 'fail') parts.push(`no result yet: ${rule.emptyResult}${rule.emptyResult === 'grace' ? ` ${shownDuration(rule.emptyResultGrace)}` : ''}`);
   if (rule.mode !== 'enforce') parts.push(`mode ${rule.mode}${rule.warnUntil ? ` until ${rule.warnUntil}` : ''}`);
   return parts.join('; ');
 }
@@ -52,7 +50,7 @@ export function describeRoute(route: RouteConfig): RouteSummary {
     device: describeDevice(route),
     trust: trust ? `at least ${trust.min}${trust.mode !== 'enforce' ? ` (${trust.mode})` : ''}` : '—',
     breakGlass: glass?.allowed
-      ? `allowed, up to ${formatDuration(glass.maxDuration)}, ${glass.maxGrantsPerUserPerDay}/day, reason ≥ ${glass.requireReasonMinLength} chars`
+      ? `allowed, up to ${shownDuration(glass.maxDuration)}, ${glass.maxGrantsPerUserPerDay}/day, reason ≥ ${glass.requireReasonMinLength} chars`
       : '—',
   };
 }

@@ -1,6 +1,7 @@
 // The gateway's audit events (break glass and session revocations): their shape, the schema a spool is
 // re-read through, and the one-line human summary that webhooks (Slack-compatible `text`) show.
 import { z } from 'zod';
+import { formatDuration } from '../config/format-duration.ts';
 
 export const AUDIT_EVENT_NAMES = [
   'break-glass.requested',
@@ -51,14 +52,6 @@ export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type AuditEventInput = Omit<AuditEvent, 'id' | 'time'> & { id?: string; time?: string };
 
 const REASON_LIMIT = 200;
-
-export function formatDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  const rest = minutes % 60;
-  return rest === 0 ? `${hours}h` : `${hours}h${rest}m`;
-}
 
 // Slack reads `<...>` as links and mentions (`<!channel>`) and `&` as an entity: user-typed text
 // must not be able to ping a channel. Newlines are folded so the summary stays one line.

@@ -7,9 +7,10 @@ import type { RequestContext } from '../pipeline/request-context.ts';
 import { evaluate } from '../pipeline/evaluate-request.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
 import type { Decision } from '../pipeline/decide/decide.ts';
+import type { Reason } from '../config/reasons.ts';
 import { deviceKeyOf, isCoverable } from './check-grant.ts';
 import type { AuditEventInput } from './audit-log.ts';
-import { formatDuration } from './audit-event.ts';
+import { formatDuration } from '../config/format-duration.ts';
 import { acceptForm } from '../pipeline/accept-form.ts';
 import { normalizeTarget } from '../http/normalize-path.ts';
 import { redirect, sendPage } from '../http/respond.ts';
@@ -108,8 +109,8 @@ function renderForm(ctx: RequestContext, decision: Decision, state: FormState, s
   });
 }
 
-function describeReason(reason: string): string {
-  const text: Record<string, string> = {
+function describeReason(reason: Reason): string {
+  const text: Partial<Record<Reason, string>> = {
     'device-not-owned': 'This device is not registered to you',
     'device-stale': 'Fleet has not heard from your device recently',
     'posture-unavailable': 'The device check is unavailable',

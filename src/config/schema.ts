@@ -2,6 +2,7 @@
 // rejected everywhere (z.strictObject) so a typo never silently disables a control.
 import { z } from 'zod';
 import { parseDuration } from './parse-duration.ts';
+import { DEVICE_REASONS } from './reasons.ts';
 
 /** "90s", "15m", "12h", "7d", "250ms" or a number of seconds → milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -126,11 +127,6 @@ const opaRuleSchema = z.strictObject({
   onError: z.enum(['deny', 'allow']).default('deny'),
 });
 
-const COVERABLE_REASONS = [
-  'device-unknown', 'device-certificate-required', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale',
-  'posture-unavailable', 'trust-below-threshold', 'trust-unavailable',
-] as const;
-
 /** Emergency access a blocked user may grant themselves, with a written reason, within these limits. */
 const breakGlassRuleSchema = z.strictObject({
   allowed: z.boolean().default(false),
@@ -142,7 +138,7 @@ const breakGlassRuleSchema = z.strictObject({
   /** Send the audit events to the webhook (Slack etc.) as well. */
   notify: z.boolean().default(true),
   /** Which failures a grant may cover; by default everything but an unknown device or a missing device certificate. */
-  covers: z.array(z.enum(COVERABLE_REASONS)).default(COVERABLE_REASONS.filter((r) => r !== 'device-unknown' && r !== 'device-certificate-required')),
+  covers: z.array(z.enum(DEVICE_REASONS)).default(DEVICE_REASONS.filter((r) => r !== 'device-unknown' && r !== 'device-certificate-required')),
   /** Routes sharing a group share grants (one emergency covers the group). */
   group: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
 });

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimulatorPolicyResponse } from './fleet-simulator-data.ts';
 import type { SimulatedHost, SimulatorState } from './fleet-simulator-state.ts';
 import { hostPolicies } from './fleet-simulator-wire.ts';
+import { escapeHtml } from '../http/format-text.ts';
 
 export const CONTROL_PAGE_PATHS: ReadonlySet<string> = new Set(['/_sim', '/_sim/']);
 export const CONTROL_PAGE_LOCATION = '/_sim/';
@@ -17,10 +18,6 @@ const PAGE_HEADERS = {
   'referrer-policy': 'same-origin',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
-
-export function escapeHtml(value: string): string {
-  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
-}
 
 /** True for the urlencoded posts this page's forms send (the JSON control API keeps working as before). */
 export function isFormPost(req: IncomingMessage): boolean {

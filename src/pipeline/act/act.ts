@@ -7,7 +7,8 @@ import type { RequestContext } from '../request-context.ts';
 import { requireOwnOrigin } from '../served-origins.ts';
 import { isTopLevelNavigation } from '../../http/fetch-metadata.ts';
 import { loginCookieName, startLogin } from '../identify-user/login-flow.ts';
-import { DEVICE_REASONS, type Decision } from '../decide/decide.ts';
+import type { Decision } from '../decide/decide.ts';
+import { isDeviceReason } from '../../config/reasons.ts';
 import { rewriteHeaders } from './forward-headers.ts';
 import { peerAddress } from '../../http/client-address.ts';
 import { sendDeviceDenied } from './device-denied.ts';
@@ -102,7 +103,7 @@ function deviceFacts(ctx: RequestContext): { id: string; posture: string } | und
 }
 
 function denyPage(ctx: RequestContext, decision: Decision): void {
-  if (decision.reasons.some((r) => DEVICE_REASONS.has(r))) {
+  if (decision.reasons.some(isDeviceReason)) {
     sendDeviceDenied(ctx, decision);
     return;
   }

@@ -8,45 +8,8 @@ import type { TrustResult } from '../gather-posture/gather-trust.ts';
 import type { OpaRule } from '../../config/schema.ts';
 import type { GatewayError } from '../../errors.ts';
 import type { OpaAnswer } from './ask-opa.ts';
+import type { Reason } from '../../config/reasons.ts';
 
-export const REASONS = [
-  'public-path',
-  'user-allowed',
-  'user-not-allowed',
-  'session-missing',
-  'session-invalid',
-  'session-expired',
-  'session-idle',
-  'session-refresh-failed',
-  'session-revoked',
-  'device-check-not-required',
-  'device-compliant',
-  'device-unknown',
-  'device-certificate-required',
-  'device-not-owned',
-  'policy-failed',
-  'policy-pending',
-  'policy-missing',
-  'device-stale',
-  'posture-unavailable',
-  'posture-stale-result',
-  'posture-report-only',
-  'posture-warn',
-  'fleet-error-allowed',
-  'trust-sufficient',
-  'trust-below-threshold',
-  'trust-unavailable',
-  'trust-report-only',
-  'trust-warn',
-  'trust-error-allowed',
-  'opa-allowed',
-  'opa-denied',
-  'opa-unavailable',
-  'opa-error-allowed',
-  'break-glass-active',
-] as const;
-
-export type Reason = (typeof REASONS)[number];
 export type Verdict = 'allow' | 'deny' | 'authenticate';
 
 export interface Decision {
@@ -64,12 +27,6 @@ export interface DecisionInput {
   readonly posture: PostureResult;
   readonly trust: TrustResult;
 }
-
-/** Reasons that mean "the device is the problem" (the deny page then explains the device, not the user). */
-export const DEVICE_REASONS: ReadonlySet<Reason> = new Set([
-  'device-unknown', 'device-certificate-required', 'device-not-owned', 'policy-failed', 'policy-pending', 'policy-missing', 'device-stale',
-  'posture-unavailable', 'trust-below-threshold', 'trust-unavailable',
-]);
 
 export function decide(input: DecisionInput, nowMs: number): Decision {
   if (input.publicPath) return { verdict: 'allow', reasons: ['public-path'] };

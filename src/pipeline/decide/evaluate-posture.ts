@@ -2,9 +2,10 @@
 // fail or have no result yet, whether the device is stale, and so whether it complies. Shared by the
 // decision and by the posture cache (a non-compliant host is never served from cache).
 import type { DeviceRule } from '../../config/schema.ts';
+import type { Reason } from '../../config/reasons.ts';
 import type { FleetHost, FleetPolicyResult } from '../gather-posture/fleet-schemas.ts';
 
-export type PostureReason = 'policy-failed' | 'policy-pending' | 'policy-missing' | 'device-stale';
+export type PostureReason = Extract<Reason, 'policy-failed' | 'policy-pending' | 'policy-missing' | 'device-stale'>;
 
 export interface PolicyFinding {
   readonly id: number;

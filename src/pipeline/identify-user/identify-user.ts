@@ -4,8 +4,9 @@
 import { parseCookie } from 'cookie';
 import type { RequestContext } from '../request-context.ts';
 import type { Session } from './session-cookie.ts';
+import type { Reason } from '../../config/reasons.ts';
 
-export type SessionProblem = 'session-missing' | 'session-invalid' | 'session-expired' | 'session-idle' | 'session-refresh-failed' | 'session-revoked';
+export type SessionProblem = Extract<Reason, 'session-missing' | 'session-invalid' | 'session-expired' | 'session-idle' | 'session-refresh-failed' | 'session-revoked'>;
 
 export type UserResult = { readonly session: Session; readonly problem?: undefined } | { readonly session?: undefined; readonly problem: SessionProblem };
 

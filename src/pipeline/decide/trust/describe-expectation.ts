@@ -1,5 +1,6 @@
 // Human descriptions of expectations and durations, for the "expected …" part of every explanation.
 import type { PlainExpectation } from './expectation-schema.ts';
+import { formatDuration } from '../../../config/format-duration.ts';
 
 export interface DescribeFacts {
   email: string;
@@ -46,18 +47,4 @@ function describeUser(form: 'email' | 'email-local-part' | 'sub', facts: Describ
 export function localPart(email: string): string {
   const at = email.lastIndexOf('@');
   return at < 0 ? email : email.slice(0, at);
-}
-
-const UNITS: readonly [string, number][] = [
-  ['d', 86_400_000],
-  ['h', 3600_000],
-  ['m', 60_000],
-  ['s', 1000],
-];
-
-/** 2_592_000_000 → "30d"; falls back to the largest unit with a fraction, then ms. */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of UNITS) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  for (const [unit, size] of UNITS) if (ms >= size) return `${Math.round((ms / size) * 10) / 10}${unit}`;
-  return `${ms}ms`;
 }
