@@ -124,7 +124,8 @@ async function coldDeviceBurst(targets: Targets): Promise<void> {
 
 /** Heap used by the posture cache holding 100,000 devices (each with five policies), measured in this process. */
 async function cacheMemory(): Promise<void> {
-  const { createPostureCache, createPostureMetrics } = await import('../src/pipeline/gather-posture/posture-cache.ts');
+  const { createPostureCache } = await import('../src/pipeline/gather-posture/posture-cache.ts');
+  const { createPostureMetrics } = await import('../src/pipeline/gather-posture/posture-cache-metrics.ts');
   const { createFleetClient } = await import('../src/pipeline/gather-posture/fleet-client.ts');
   const { Registry } = await import('prom-client');
   const gc = (globalThis as { gc?: () => void }).gc;

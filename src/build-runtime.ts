@@ -16,7 +16,8 @@ import { createForwarder, type Forwarder } from './pipeline/act/create-forwarder
 import { createHeaderFilter } from './pipeline/act/header-filter.ts';
 import { createTrustedProxies } from './http/client-address.ts';
 import { createFleetClient } from './pipeline/gather-posture/fleet-client.ts';
-import { createPostureCache, createPostureMetrics } from './pipeline/gather-posture/posture-cache.ts';
+import { createPostureCache } from './pipeline/gather-posture/posture-cache.ts';
+import { createPostureMetrics } from './pipeline/gather-posture/posture-cache-metrics.ts';
 import { loadCaBundle } from './pipeline/identify-device/device-certificate.ts';
 import { compileSanPattern } from './config/compile-san-pattern.ts';
 import { createCsrf } from './http/csrf.ts';

@@ -25,6 +25,10 @@ export const ERROR_CATALOGUE = {
   TG_ERR_RESULTS_BAD_RESPONSE: { status: 502, expose: true, title: 'Device check unavailable' },
   TG_ERR_OPA_UNAVAILABLE: { status: 503, expose: true, title: 'Policy check unavailable' },
   TG_ERR_TRUST_UNAVAILABLE: { status: 503, expose: true, title: 'Device trust check unavailable' },
+  // The three device answers of the deny page's JSON form (a denial is a decision, not a thrown error).
+  TG_ERR_DEVICE_NOT_COMPLIANT: { status: 403, expose: true, title: 'Device does not meet the requirements' },
+  TG_ERR_TRUST_TOO_LOW: { status: 403, expose: true, title: 'Device trust too low' },
+  TG_ERR_POSTURE_UNAVAILABLE: { status: 503, expose: true, title: 'Device check unavailable' },
   TG_ERR_STORE_UNAVAILABLE: { status: 503, expose: true, title: 'Emergency access is unavailable' },
   TG_ERR_REVOCATION_UNAVAILABLE: { status: 503, expose: true, title: 'Session check unavailable' },
   TG_ERR_AUDIT_UNAVAILABLE: { status: 503, expose: true, title: 'Audit log is unavailable' },

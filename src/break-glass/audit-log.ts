@@ -7,13 +7,6 @@ import type { AuditEvent, AuditEventInput } from './audit-event.ts';
 import type { AuditSink } from './audit-sinks.ts';
 import type { ReliableSink } from './reliable-sink.ts';
 
-export type { AuditEvent, AuditEventInput, AuditEventName } from './audit-event.ts';
-export { AUDIT_EVENT_NAMES, summarizeAuditEvent } from './audit-event.ts';
-export { createElasticsearchAuditSink, createFileAuditSink, createWebhookAuditSink } from './audit-sinks.ts';
-export type { AuditSink } from './audit-sinks.ts';
-export { createReliableSink } from './reliable-sink.ts';
-export type { ReliableSink, ReliableSinkOptions, ReliableSinkStatus } from './reliable-sink.ts';
-
 export interface AuditLogDeps {
   sinks: {
     /** Authoritative and awaited (createFileAuditSink): if it fails, record() fails. */

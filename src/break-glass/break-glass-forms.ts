@@ -9,7 +9,7 @@ import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
 import type { Decision } from '../pipeline/decide/decide.ts';
 import type { Reason } from '../config/reasons.ts';
 import { deviceKeyOf, isCoverable } from './check-grant.ts';
-import type { AuditEventInput } from './audit-log.ts';
+import type { AuditEventInput } from './audit-event.ts';
 import { formatDuration } from '../config/format-duration.ts';
 import { acceptForm } from '../pipeline/accept-form.ts';
 import { normalizeTarget } from '../http/normalize-path.ts';

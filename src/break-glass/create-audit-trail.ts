@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import type { BreakGlassConfig } from '../config/schema.ts';
-import { createAuditLog, createElasticsearchAuditSink, createFileAuditSink, createReliableSink, createWebhookAuditSink, type AuditEvent, type AuditEventInput, type AuditLog, type ReliableSink } from './audit-log.ts';
+import { createAuditLog, type AuditLog } from './audit-log.ts';
+import type { AuditEvent, AuditEventInput } from './audit-event.ts';
+import { createElasticsearchAuditSink, createFileAuditSink, createWebhookAuditSink } from './audit-sinks.ts';
+import { createReliableSink, type ReliableSink } from './reliable-sink.ts';
 
 export type AuditConfig = BreakGlassConfig['audit'];
 

@@ -9,7 +9,7 @@ import { createGrant } from './grant.ts';
 import type { GrantStore } from './grant-store.ts';
 import { createFileGrantStore } from './file-grant-store.ts';
 import { createRedisGrantStore } from './redis-grant-store.ts';
-import type { AuditEventInput } from './audit-log.ts';
+import type { AuditEventInput } from './audit-event.ts';
 import type { AuditTrail } from './create-audit-trail.ts';
 
 export interface BreakGlass {

@@ -470,6 +470,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       return current.interactionFinished(
         req,
         res,
+        // OAuth 2.0's own error code (RFC 6749 §4.1.2.1), sent back to the client by the provider.
         { error: 'access_denied', error_description: 'End-User aborted interaction' },
         { mergeWithLastSubmission: false },
       );

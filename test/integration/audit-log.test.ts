@@ -12,15 +12,10 @@ import { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { GatewayError } from '../../src/errors.ts';
-import {
-  AUDIT_EVENT_NAMES,
-  createAuditLog,
-  createElasticsearchAuditSink,
-  createFileAuditSink,
-  createReliableSink,
-  createWebhookAuditSink,
-} from '../../src/break-glass/audit-log.ts';
-import type { AuditEvent, AuditEventInput, AuditLog, AuditSink, ReliableSink } from '../../src/break-glass/audit-log.ts';
+import { createAuditLog, type AuditLog } from '../../src/break-glass/audit-log.ts';
+import { AUDIT_EVENT_NAMES, type AuditEvent, type AuditEventInput } from '../../src/break-glass/audit-event.ts';
+import { createElasticsearchAuditSink, createFileAuditSink, createWebhookAuditSink, type AuditSink } from '../../src/break-glass/audit-sinks.ts';
+import { createReliableSink, type ReliableSink } from '../../src/break-glass/reliable-sink.ts';
 
 // elasticsearch-mock is CommonJS and recognises only the CommonJS client's ResponseError (the ESM build
 // has its own copy of the class), so both come through require.

@@ -11,8 +11,9 @@ import { GatewayError } from '../../src/errors.ts';
 import { createFleetClient } from '../../src/pipeline/gather-posture/fleet-client.ts';
 import type { FleetClient } from '../../src/pipeline/gather-posture/fleet-client.ts';
 import type { FleetHost } from '../../src/pipeline/gather-posture/fleet-schemas.ts';
-import { createPostureCache, createPostureMetrics } from '../../src/pipeline/gather-posture/posture-cache.ts';
-import type { PostureCache, PostureCacheDeps, PostureMetrics } from '../../src/pipeline/gather-posture/posture-cache.ts';
+import { createPostureCache } from '../../src/pipeline/gather-posture/posture-cache.ts';
+import type { PostureCache, PostureCacheDeps } from '../../src/pipeline/gather-posture/posture-cache.ts';
+import { createPostureMetrics, type PostureMetrics } from '../../src/pipeline/gather-posture/posture-cache-metrics.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TOKEN = 'test-fleet-token';

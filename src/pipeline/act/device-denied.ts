@@ -8,6 +8,7 @@ import type { Decision } from '../decide/decide.ts';
 import type { HostVerdict } from '../decide/evaluate-posture.ts';
 import type { PostureResult } from '../gather-posture/gather-posture.ts';
 import { isCoverable } from '../../break-glass/check-grant.ts';
+import type { ErrorCode } from '../../errors.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -18,7 +19,7 @@ export function sendDeviceDenied(ctx: RequestContext, decision: Decision, notice
   const hosts = posture.kind === 'evaluated' ? posture.verdict.hosts : [];
   if (wantsJson(ctx.req.headers.accept)) {
     sendJson(ctx, status, {
-      error: unavailable ? 'TG_ERR_POSTURE_UNAVAILABLE' : trustOnly(decision) ? 'TG_ERR_TRUST_TOO_LOW' : 'TG_ERR_DEVICE_NOT_COMPLIANT',
+      error: deviceErrorCode(unavailable, decision),
       reasons: decision.reasons,
       devices: hosts.map((h) => ({ hostId: h.host.id, hostname: h.host.hostname, compliant: h.compliant, reasons: h.reasons, failingPolicies: h.findings.map((f) => f.id), missingPolicies: h.missing })),
       failingPolicies: [...new Set(hosts.flatMap((h) => h.findings.map((f) => f.id)))],
@@ -41,6 +42,11 @@ export function sendDeviceDenied(ctx: RequestContext, decision: Decision, notice
     recheck: hosts.length > 0 && ctx.session ? { returnTo, csrf: csrf.token(ctx.session) } : null,
     breakGlassUrl: isCoverable(decision, ctx.route?.breakGlass) && ctx.runtime.breakGlass ? `/.trustgate/break-glass?return=${encodeURIComponent(returnTo)}` : null,
   });
+}
+
+function deviceErrorCode(unavailable: boolean, decision: Decision): ErrorCode {
+  if (unavailable) return 'TG_ERR_POSTURE_UNAVAILABLE';
+  return trustOnly(decision) ? 'TG_ERR_TRUST_TOO_LOW' : 'TG_ERR_DEVICE_NOT_COMPLIANT';
 }
 
 /** The device passed Fleet's checks (or none were asked) and only the trust score stands in the way. */

@@ -8,9 +8,6 @@ import type { FleetClient } from './fleet-client.ts';
 import type { FleetHost } from './fleet-schemas.ts';
 import type { FleetEndpoint, PostureMetrics } from './posture-cache-metrics.ts';
 
-export { createPostureMetrics } from './posture-cache-metrics.ts';
-export type { PostureMetrics, PostureMetricsSnapshot } from './posture-cache-metrics.ts';
-
 export interface Lookup<T> {
   value: T;
   /** 'cache': fresh and accepted; 'fleet': just fetched; 'stale': past the TTL, served because Fleet failed. */

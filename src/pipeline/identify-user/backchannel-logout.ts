@@ -33,10 +33,13 @@ export async function backchannelLogout(ctx: RequestContext): Promise<void> {
   } catch (error) {
     if (error instanceof LogoutTokenError) {
       log.info({ requestId: ctx.id, reason: error.reason }, 'back-channel logout refused');
+      // Protocol error strings, not catalogue codes: Back-Channel Logout 1.0 §2.8 has the RP answer 400 with an
+      // OAuth 2.0 error response (RFC 6749 §5.2), which the IdP reads; `error` must be one of OAuth's codes.
       sendJson(ctx, 400, { error: 'invalid_request', error_description: error.message, reason: error.reason });
       return;
     }
     log.warn({ requestId: ctx.id, err: String((error as Error).cause ?? error) }, 'back-channel logout could not be processed');
+    // Also OAuth's vocabulary (RFC 6749 §4.1.2.1): the IdP, not a person, reads this answer and may retry.
     sendJson(ctx, 503, { error: 'temporarily_unavailable', error_description: 'The logout could not be processed right now. Retry later.' });
   }
 }

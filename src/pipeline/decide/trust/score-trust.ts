@@ -8,8 +8,6 @@ import { listValues } from './describe-expectation.ts';
 import type { LearnedValues } from './learned-values.ts';
 import { BROWSER_LEARNED_KEY, learnedKey, type BrowserTable, type OsqueryTable, type TrustProfile, type TrustSection } from './trust-profile.ts';
 
-export type { Outcome, TrustUser } from './evaluate-column.ts';
-
 export interface TrustInput {
   profile: TrustProfile;
   /** Newest snapshot per scheduled-query name (ResultsSource.latest). */
