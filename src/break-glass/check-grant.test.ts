@@ -4,7 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import { routeConfig } from '../../test/support/route-configs.ts';
 import type { BreakGlassRule } from '../config/schema.ts';
-import type { Decision, Reason } from '../pipeline/decide/decide.ts';
+import type { Decision } from '../pipeline/decide/decide.ts';
+import type { Reason } from '../config/reasons.ts';
 import { deviceKeyOf, isCoverable } from './check-grant.ts';
 
 function rule(overrides: Record<string, unknown> = {}): BreakGlassRule {

@@ -2,7 +2,7 @@
 // value can never add structure, every missing variable is reported with its path, route names stay
 // literal, and redaction puts ${NAME} back wherever an expanded value would show.
 import { describe, expect, test } from 'vitest';
-import type { ConfigProblem } from './load-config.ts';
+import type { ConfigProblem } from './config-problem.ts';
 import { redactExpansions, substituteEnv, type Expansion } from './substitute-env.ts';
 
 function substitute(value: unknown, env: Record<string, string | undefined>) {

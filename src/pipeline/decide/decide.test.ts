@@ -9,7 +9,8 @@ import type { PostureResult } from '../gather-posture/gather-posture.ts';
 import type { TrustResult } from '../gather-posture/gather-trust.ts';
 import type { FleetHost } from '../gather-posture/fleet-schemas.ts';
 import type { HostVerdict } from './evaluate-posture.ts';
-import { applyOpa, decide, isUserAllowed, REASONS, type Decision, type DecisionInput } from './decide.ts';
+import { applyOpa, decide, isUserAllowed, type Decision, type DecisionInput } from './decide.ts';
+import { REASONS } from '../../config/reasons.ts';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const HOUR = 3600_000;
