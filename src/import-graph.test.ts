@@ -63,7 +63,7 @@ function findCycles(graph: Graph): string[][] {
     }
     if (low.get(node) !== index.get(node)) return;
     const component: string[] = [];
-    let member: string | undefined;
+    let member: string;
     do {
       member = stack.pop() as string;
       onStack.delete(member);
