@@ -4,9 +4,8 @@
 // messages beside the fields and the user's text kept.
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
-import { evaluate } from '../pipeline/evaluate-request.ts';
+import { evaluate, recordEvaluation, type Evaluation } from '../pipeline/evaluate-request.ts';
 import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
-import type { Decision } from '../pipeline/decide/decide.ts';
 import type { Reason } from '../config/reasons.ts';
 import { deviceKeyOf, isCoverable } from './check-grant.ts';
 import type { AuditEventInput } from './audit-event.ts';
@@ -43,27 +42,29 @@ export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
   if (!user.session) return redirect(ctx, `/.trustgate/login?rd=${encodeURIComponent(`/.trustgate/break-glass?return=${encodeURIComponent(returnTo)}`)}`);
   const url = new URL(returnTo);
   ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
-  const decision = await evaluate(ctx, { canSetCookie: true });
+  const evaluation = await evaluate(ctx, { canSetCookie: true });
+  recordEvaluation(ctx, evaluation);
+  const { decision } = evaluation;
   if (decision.verdict !== 'deny') return redirect(ctx, returnTo);
   // Same refusal as the POST (which also audits it); without it a route with no breakGlass got no answer.
-  if (!ctx.runtime.breakGlass || !isCoverable(decision, ctx.route?.breakGlass)) {
+  if (!ctx.runtime.breakGlass || !isCoverable(decision, evaluation.route.breakGlass)) {
     throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access cannot cover this problem. Contact your IT team.', { details: { reasons: decision.reasons } });
   }
-  renderForm(ctx, decision, { returnTo, reason: '', duration: '', acknowledged: false, errors: {} }, 200);
+  renderForm(ctx, evaluation, { returnTo, reason: '', duration: '', acknowledged: false, errors: {} }, 200);
 }
 
 /** POST: validate, rate-limit, grant, audit. */
 export async function requestBreakGlass(ctx: RequestContext): Promise<void> {
   const { returnTo, form } = await acceptForm(ctx);
-  const decision = await evaluate(ctx, { canSetCookie: true });
+  const evaluation = await evaluate(ctx, { canSetCookie: true });
+  recordEvaluation(ctx, evaluation);
+  const { decision, route, session } = evaluation;
   if (decision.verdict !== 'deny') return redirect(ctx, returnTo);
-  const route = ctx.route;
-  const rule = route?.breakGlass;
+  const rule = route.breakGlass;
   const service = ctx.runtime.breakGlass;
-  const session = ctx.session;
-  if (!route || !rule || !service || !session) throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access is not available for this application.');
+  if (!rule || !service || !session) throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access is not available for this application.');
   const state: FormState = { returnTo, reason: (form.get('reason') ?? '').trim(), duration: form.get('duration') ?? '', acknowledged: form.get('acknowledge') === 'yes', errors: {} };
-  const base = { user: session.email, device: deviceKeyOf(ctx.device, session.email), route: rule.group ?? route.name, requestId: ctx.id, sourceAddress: ctx.clientAddress };
+  const base = { user: session.email, device: deviceKeyOf(evaluation.device, session.email), route: rule.group ?? route.name, requestId: ctx.id, sourceAddress: ctx.clientAddress };
   const notify = { notify: rule.notify };
 
   if (!isCoverable(decision, rule)) {
@@ -71,14 +72,14 @@ export async function requestBreakGlass(ctx: RequestContext): Promise<void> {
     throw new GatewayError('TG_ERR_FORBIDDEN', 'Emergency access cannot cover this problem. Contact your IT team.', { details: { reasons: decision.reasons } });
   }
   validate(state, rule.requireReasonMinLength, rule.durations);
-  if (Object.keys(state.errors).length > 0) return renderForm(ctx, decision, state, 400);
+  if (Object.keys(state.errors).length > 0) return renderForm(ctx, evaluation, state, 400);
 
   const durationMs = Number(state.duration);
   await service.audit({ ...base, event: 'break-glass.requested', reason: state.reason, durationMs }, notify);
   if ((await service.grantsToday(session.email)) >= rule.maxGrantsPerUserPerDay) {
     await service.audit({ ...base, event: 'break-glass.denied', reason: state.reason, durationMs, detail: 'rate limit' }, notify);
     state.errors.form = `You have reached the limit of ${rule.maxGrantsPerUserPerDay} emergency access grants in 24 hours. Contact your IT team.`;
-    return renderForm(ctx, decision, state, 429);
+    return renderForm(ctx, evaluation, state, 429);
   }
   const grant = await service.grant({ ...base, sub: session.sub, deviceKey: base.device, reason: state.reason, durationMs });
   const granted: AuditEventInput = { ...base, event: 'break-glass.granted', reason: state.reason, durationMs, grantId: grant.id };
@@ -93,14 +94,14 @@ function validate(state: FormState, minLength: number, durations: readonly numbe
   if (!state.acknowledged) state.errors.acknowledge = 'Please confirm that you understand this access is recorded.';
 }
 
-function renderForm(ctx: RequestContext, decision: Decision, state: FormState, status: number): void {
-  const rule = ctx.route?.breakGlass;
-  const session = ctx.session;
+function renderForm(ctx: RequestContext, evaluation: Evaluation, state: FormState, status: number): void {
+  const { route, session, posture, decision } = evaluation;
+  const rule = route.breakGlass;
   if (!rule || !session) return;
-  const findings = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts.flatMap((h) => h.findings.map((f) => f.name)) : [];
+  const findings = posture.kind === 'evaluated' ? posture.verdict.hosts.flatMap((h) => h.findings.map((f) => f.name)) : [];
   sendPage(ctx, status, 'break-glass', {
     title: 'Request emergency access',
-    routeName: ctx.route?.name,
+    routeName: route.name,
     problems: findings.length > 0 ? findings : decision.reasons.map(describeReason),
     durations: rule.durations.map((ms) => ({ value: String(ms), label: formatDuration(ms) })),
     minLength: rule.requireReasonMinLength,

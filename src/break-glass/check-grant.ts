@@ -1,41 +1,43 @@
-// Applies an active break-glass grant to a denial it may cover: the request is let through (reason
-// `break-glass-active`), the grant's first use is audited once across replicas, and expired or revoked
-// grants simply stop matching on the next request.
-import type { RequestContext } from '../pipeline/request-context.ts';
-import type { Decision } from '../pipeline/decide/decide.ts';
+// Break-glass grants around the decision: which denials a grant may cover, the lookup of the active grant
+// (before `decide`, which alone turns a covered denial into `break-glass-active`), and the once-only
+// first-use audit. Expired or revoked grants simply stop being found on the next request.
+import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import type { DeviceResult } from '../pipeline/identify-device/identify-device.ts';
 import type { BreakGlassRule, RouteConfig } from '../config/schema.ts';
-import type { GrantKey } from './grant.ts';
+import type { BreakGlass } from './create-break-glass.ts';
+import type { Grant, GrantKey } from './grant.ts';
 
 /** The device part of a grant's key: the certificate's host uuid, else the user's mapped devices. */
 export function deviceKeyOf(device: DeviceResult | undefined, email: string): string {
   return device?.kind === 'certificate' ? device.uuid : `email:${email}`;
 }
 
-export function grantKeyFor(ctx: RequestContext, route: RouteConfig): GrantKey | undefined {
-  if (!ctx.session || !route.breakGlass?.allowed) return undefined;
-  return { user: ctx.session.email, deviceKey: deviceKeyOf(ctx.device, ctx.session.email), route: route.breakGlass.group ?? route.name };
+export function grantKeyFor(session: Session | undefined, device: DeviceResult | undefined, route: RouteConfig): GrantKey | undefined {
+  if (!session || !route.breakGlass?.allowed) return undefined;
+  return { user: session.email, deviceKey: deviceKeyOf(device, session.email), route: route.breakGlass.group ?? route.name };
 }
 
 /** A grant may open a denial only when every reason for it is one the route lets grants cover. */
-export function isCoverable(decision: Decision, rule: BreakGlassRule | undefined): boolean {
+export function isCoverable(decision: { readonly verdict: string; readonly reasons: readonly string[] }, rule: BreakGlassRule | undefined): boolean {
   if (!rule?.allowed || decision.verdict !== 'deny' || decision.reasons.length === 0) return false;
   return decision.reasons.every((reason) => (rule.covers as readonly string[]).includes(reason));
 }
 
-export async function applyGrant(ctx: RequestContext, decision: Decision): Promise<Decision> {
-  const route = ctx.route;
-  const breakGlass = ctx.runtime.breakGlass;
-  if (!route || !breakGlass || !isCoverable(decision, route.breakGlass)) return decision;
-  const key = grantKeyFor(ctx, route);
-  const grant = key ? await breakGlass.findActive(key) : undefined;
-  if (!grant) return decision;
-  ctx.grant = grant;
-  if (await breakGlass.markFirstUse(grant.id)) {
-    await breakGlass.audit(
-      { event: 'break-glass.first-use', user: grant.user, device: grant.deviceKey, route: grant.route, grantId: grant.id, requestId: ctx.id, sourceAddress: ctx.clientAddress },
-      { notify: route.breakGlass?.notify ?? true },
-    );
-  }
-  return { verdict: 'allow', reasons: ['break-glass-active', ...decision.reasons] };
+/**
+ * The active grant for this user, device and route, looked up only when the decision without one is a
+ * denial a grant could cover (so other requests never wait on the grant store).
+ */
+export async function findGrant(breakGlass: BreakGlass | undefined, facts: { route: RouteConfig; session: Session | undefined; device: DeviceResult }, withoutGrant: { readonly verdict: string; readonly reasons: readonly string[] }): Promise<Grant | undefined> {
+  if (!breakGlass || !isCoverable(withoutGrant, facts.route.breakGlass)) return undefined;
+  const key = grantKeyFor(facts.session, facts.device, facts.route);
+  return key ? await breakGlass.findActive(key) : undefined;
+}
+
+/** The grant's first use is audited once across replicas. */
+export async function auditFirstUse(breakGlass: BreakGlass, grant: Grant, route: RouteConfig, request: { id: string; clientAddress: string }): Promise<void> {
+  if (!(await breakGlass.markFirstUse(grant.id))) return;
+  await breakGlass.audit(
+    { event: 'break-glass.first-use', user: grant.user, device: grant.deviceKey, route: grant.route, grantId: grant.id, requestId: request.id, sourceAddress: request.clientAddress },
+    { notify: route.breakGlass?.notify ?? true },
+  );
 }

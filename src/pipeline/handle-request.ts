@@ -10,7 +10,7 @@ import { redirect, sendError } from '../http/respond.ts';
 import { consoleHome, onAdminHost, refuseConsoleSpelling } from '../http/admin-host.ts';
 import { isInternalPath, refuseInternalSpelling, serveEndpoint, type Endpoints } from './internal-endpoints.ts';
 import type { RequestContext } from './request-context.ts';
-import { evaluate } from './evaluate-request.ts';
+import { evaluate, recordEvaluation } from './evaluate-request.ts';
 import { act, forwardUpgrade } from './act/act.ts';
 import { checkWebSocketOrigin } from './check-websocket-origin.ts';
 
@@ -27,8 +27,9 @@ export async function handleRequest(ctx: RequestContext, endpoints: Endpoints): 
       return;
     }
     refuseConsoleSpelling(ctx, ctx.target.path);
-    const decision = await evaluate(ctx, { canSetCookie: true });
-    await act(ctx, decision);
+    const evaluation = await evaluate(ctx, { canSetCookie: true });
+    recordEvaluation(ctx, evaluation);
+    await act(ctx, evaluation.decision);
   } catch (error) {
     sendError(ctx, error);
   }
@@ -48,9 +49,11 @@ export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: B
     }
     if (onAdminHost(ctx)) throw new GatewayError('TG_ERR_NO_ROUTE', 'The admin host serves no WebSockets.');
     refuseConsoleSpelling(ctx, ctx.target.path);
-    const decision = await evaluate(ctx, { canSetCookie: false });
-    if (!ctx.route?.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');
-    checkWebSocketOrigin(ctx, ctx.route);
+    const evaluation = await evaluate(ctx, { canSetCookie: false });
+    recordEvaluation(ctx, evaluation);
+    const { decision, route } = evaluation;
+    if (!route.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');
+    checkWebSocketOrigin(ctx, route);
     if (decision.verdict === 'authenticate') throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in first.');
     if (decision.verdict === 'deny') throw new GatewayError('TG_ERR_FORBIDDEN', 'Access denied.', { details: { reasons: decision.reasons } });
     forwardUpgrade(ctx, socket, head);

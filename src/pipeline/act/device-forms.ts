@@ -3,7 +3,7 @@
 // and a valid CSRF token, and only act on a return URL of the host they were posted to.
 import { chooseRoute } from '../choose-route.ts';
 import type { RequestContext } from '../request-context.ts';
-import { evaluate } from '../evaluate-request.ts';
+import { evaluate, recordEvaluation } from '../evaluate-request.ts';
 import { refetchAndWait } from '../gather-posture/refetch-hosts.ts';
 import { sendDeviceDenied } from './device-denied.ts';
 import { acknowledgeWarning } from './device-warning.ts';
@@ -21,12 +21,14 @@ export async function recheckDevice(ctx: RequestContext): Promise<void> {
   const { returnTo } = await acceptForm(ctx);
   const { fleet, posture, config, now } = ctx.runtime;
   const first = await evaluate(ctx, { canSetCookie: true });
-  if (first.verdict !== 'deny') return redirect(ctx, returnTo);
-  const device = ctx.device ?? { kind: 'not-required' };
-  const hostIds = ctx.posture?.kind === 'evaluated' ? ctx.posture.verdict.hosts.filter((h) => !h.compliant).map((h) => h.host.id) : [];
-  if (!fleet || !posture || device.kind === 'not-required' || hostIds.length === 0) return sendDeviceDenied(ctx, first);
+  recordEvaluation(ctx, first);
+  if (first.decision.verdict !== 'deny') return redirect(ctx, returnTo);
+  const hostIds = first.posture.kind === 'evaluated' ? first.posture.verdict.hosts.filter((h) => !h.compliant).map((h) => h.host.id) : [];
+  if (!fleet || !posture || first.device.kind === 'not-required' || hostIds.length === 0) return sendDeviceDenied(ctx, first.decision);
   const outcome = await refetchAndWait({ fleet, cache: posture, now }, hostIds, { waitMs: config.posture.recheckWait });
-  const second = await evaluate(ctx, { canSetCookie: true });
+  const evaluation = await evaluate(ctx, { canSetCookie: true });
+  recordEvaluation(ctx, evaluation);
+  const second = evaluation.decision;
   if (second.verdict !== 'deny') return redirect(ctx, returnTo);
   const notice =
     outcome.silent.length > 0

@@ -1,6 +1,7 @@
 // Unit tests of the pure decision: public paths, sign-in problems, allow lists, the device rule's verdicts
 // and rollout modes, the trust threshold (a score equal to the minimum passes), and OPA turning an allow
-// into a deny. The clock is the `nowMs` argument.
+// into a deny, and a break-glass grant (an input) opening only a denial its route lets it cover. The
+// clock is the `nowMs` argument.
 import { describe, expect, test } from 'vitest';
 import { GatewayError } from '../../errors.ts';
 import { routeConfig } from '../../../test/support/route-configs.ts';
@@ -9,6 +10,7 @@ import type { PostureResult } from '../gather-posture/gather-posture.ts';
 import type { TrustResult } from '../gather-posture/gather-trust.ts';
 import type { FleetHost } from '../gather-posture/fleet-schemas.ts';
 import type { HostVerdict } from './evaluate-posture.ts';
+import type { Grant } from '../../break-glass/grant.ts';
 import { applyOpa, decide, isUserAllowed, type Decision, type DecisionInput } from './decide.ts';
 import { REASONS } from '../../config/reasons.ts';
 
@@ -161,6 +163,35 @@ describe('trust threshold', () => {
 
   test('with a trust rule and no device rule, "device-check-not-required" is not claimed', () => {
     expect(decide(input({ routeOverrides: trustRoute(), trust: scored(90) }), NOW).reasons).toEqual(['user-allowed', 'trust-sufficient']);
+  });
+});
+
+describe('break-glass grant', () => {
+  const grant: Grant = { id: 'grant-1', user: session.email, sub: session.sub, deviceKey: 'email:bob@example.com', route: 'app', reason: 'laptop broke', createdAtMs: NOW - HOUR, expiresAtMs: NOW + HOUR, durationMs: 2 * HOUR, requestId: 'r', sourceAddress: '127.0.0.1' };
+  const coversPolicies = { device: DEVICE, breakGlass: { allowed: true, covers: ['policy-failed', 'trust-below-threshold'] } };
+
+  test.each<[string, Partial<DecisionInput>, Decision]>([
+    ['a covered denial is let through, its reasons kept', { posture: evaluated(false, ['policy-failed']) }, { verdict: 'allow', reasons: ['break-glass-active', 'policy-failed'] }],
+    ['one covered and one uncovered reason stay denied', { posture: evaluated(false, ['policy-failed', 'device-stale']) }, { verdict: 'deny', reasons: ['policy-failed', 'device-stale'] }],
+    ['an uncovered reason stays denied', { posture: { kind: 'not-owned', host } }, { verdict: 'deny', reasons: ['device-not-owned'] }],
+    ['a refused user stays refused', { user: { session: { ...session, email: 'eve@example.com', groups: [] } } }, { verdict: 'deny', reasons: ['user-not-allowed'] }],
+    ['no session: still asked to sign in', { user: { problem: 'session-missing' } }, { verdict: 'authenticate', reasons: ['session-missing'] }],
+    ['an allowed request is not marked', { posture: compliant }, { verdict: 'allow', reasons: ['user-allowed', 'device-compliant'] }],
+  ])('with a grant: %s', (_, overrides, expected) => {
+    const routeOverrides = { ...coversPolicies, allowAnyAuthenticatedUser: false, allowedEmails: ['bob@example.com'] };
+    expect(decide(input({ routeOverrides, grant, ...overrides }), NOW)).toEqual(expected);
+  });
+
+  test('device and trust both covered: the grant opens the denial', () => {
+    const routeOverrides = { ...coversPolicies, minTrustScore: { min: 70 } };
+    expect(decide(input({ routeOverrides, grant, posture: evaluated(false, ['policy-failed']), trust: scored(10) }), NOW)).toEqual({ verdict: 'allow', reasons: ['break-glass-active', 'policy-failed', 'trust-below-threshold'] });
+  });
+
+  test('without a grant, or on a route without emergency access, a covered denial stays denied', () => {
+    const posture = evaluated(false, ['policy-failed']);
+    expect(decide(input({ routeOverrides: coversPolicies, posture }), NOW)).toEqual({ verdict: 'deny', reasons: ['policy-failed'] });
+    expect(decide(input({ routeOverrides: { device: DEVICE }, grant, posture }), NOW)).toEqual({ verdict: 'deny', reasons: ['policy-failed'] });
+    expect(decide(input({ routeOverrides: { device: DEVICE, breakGlass: { allowed: false, covers: ['policy-failed'] } }, grant, posture }), NOW).verdict).toBe('deny');
   });
 });
 

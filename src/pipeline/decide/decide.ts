@@ -9,6 +9,8 @@ import type { OpaRule } from '../../config/schema.ts';
 import type { GatewayError } from '../../errors.ts';
 import type { OpaAnswer } from './ask-opa.ts';
 import type { Reason } from '../../config/reasons.ts';
+import type { Grant } from '../../break-glass/grant.ts';
+import { isCoverable } from '../../break-glass/check-grant.ts';
 
 export type Verdict = 'allow' | 'deny' | 'authenticate';
 
@@ -26,9 +28,18 @@ export interface DecisionInput {
   readonly device: DeviceResult;
   readonly posture: PostureResult;
   readonly trust: TrustResult;
+  /** The user's active break-glass grant for this route and device, looked up before deciding. */
+  readonly grant?: Grant | undefined;
 }
 
 export function decide(input: DecisionInput, nowMs: number): Decision {
+  const decision = decideWithoutGrant(input, nowMs);
+  // A grant opens a denial only when the route lets grants cover every one of its reasons.
+  if (!input.grant || !isCoverable(decision, input.route.breakGlass)) return decision;
+  return { verdict: 'allow', reasons: ['break-glass-active', ...decision.reasons] };
+}
+
+function decideWithoutGrant(input: DecisionInput, nowMs: number): Decision {
   if (input.publicPath) return { verdict: 'allow', reasons: ['public-path'] };
   if (!input.user.session) return { verdict: 'authenticate', reasons: [input.user.problem] };
   if (!isUserAllowed(input.route, input.user.session)) return { verdict: 'deny', reasons: ['user-not-allowed'] };

@@ -2,18 +2,18 @@
 // route, and the gateway's own verdict. The README documents this shape with an example Rego policy.
 import type { RequestContext } from '../request-context.ts';
 import type { Decision } from './decide.ts';
+import type { TrustFacts, TrustResult } from '../gather-posture/gather-trust.ts';
 
-export function opaInput(ctx: RequestContext, local: Decision): Record<string, unknown> {
-  const posture = ctx.posture;
-  const trust = ctx.trust;
-  const hosts = posture?.kind === 'evaluated' ? posture.verdict.hosts : [];
+export function opaInput(ctx: RequestContext, facts: TrustFacts & { readonly trust: TrustResult }, local: Decision): Record<string, unknown> {
+  const { posture, trust, session, route } = facts;
+  const hosts = posture.kind === 'evaluated' ? posture.verdict.hosts : [];
   return {
-    user: ctx.session ? { sub: ctx.session.sub, email: ctx.session.email, groups: ctx.session.groups } : null,
-    route: ctx.route ? { name: ctx.route.name, host: ctx.route.host, pathPrefix: ctx.route.pathPrefix } : null,
+    user: session ? { sub: session.sub, email: session.email, groups: session.groups } : null,
+    route: { name: route.name, host: route.host, pathPrefix: route.pathPrefix },
     request: { id: ctx.id, method: ctx.req.method, host: ctx.host, path: ctx.target?.path, clientAddress: ctx.clientAddress },
     device: {
-      status: posture?.kind ?? 'not-required',
-      compliant: posture?.kind === 'evaluated' ? posture.verdict.compliant : null,
+      status: posture.kind,
+      compliant: posture.kind === 'evaluated' ? posture.verdict.compliant : null,
       hosts: hosts.map((h) => ({
         id: h.host.id,
         uuid: h.host.uuid,
@@ -25,7 +25,7 @@ export function opaInput(ctx: RequestContext, local: Decision): Record<string, u
         policies: h.host.policies.map((p) => ({ id: p.id, name: p.name, critical: p.critical, response: p.response })),
       })),
     },
-    trust: trust?.kind === 'scored' ? { score: trust.score, min: ctx.route?.minTrustScore?.min ?? null, explanation: trust.explanation } : { status: trust?.kind ?? 'not-required' },
+    trust: trust.kind === 'scored' ? { score: trust.score, min: route.minTrustScore?.min ?? null, explanation: trust.explanation } : { status: trust.kind },
     decision: { verdict: local.verdict, reasons: local.reasons },
   };
 }

@@ -2,7 +2,8 @@
 // serves only results that pass the route's rule and asks Fleet again for everything else, then
 // evaluates them. Fleet failures become `unavailable` here; nothing above sees a Fleet error type.
 import { isGatewayError, toGatewayError, type GatewayError } from '../../errors.ts';
-import type { DeviceRule } from '../../config/schema.ts';
+import type { DeviceRule, RouteConfig } from '../../config/schema.ts';
+import type { Session } from '../identify-user/session-cookie.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { DeviceResult } from '../identify-device/identify-device.ts';
 import { combineHosts, evaluateHost, type DevicesVerdict, type HostVerdict } from '../decide/evaluate-posture.ts';
@@ -18,14 +19,22 @@ export type PostureResult =
   | { readonly kind: 'unavailable'; readonly error: GatewayError }
   | { readonly kind: 'evaluated'; readonly verdict: DevicesVerdict; readonly source: PostureSource };
 
-export async function gatherPosture(ctx: RequestContext, device: DeviceResult): Promise<PostureResult> {
-  const rule = ctx.route?.device;
+/** What the posture facts need: the route's device rule and, for the owner check, the signed-in user. */
+export interface PostureFacts {
+  readonly route: RouteConfig;
+  readonly session: Session | undefined;
+  readonly device: DeviceResult;
+}
+
+export async function gatherPosture(ctx: RequestContext, facts: PostureFacts): Promise<PostureResult> {
+  const { device } = facts;
+  const rule = facts.route.device;
   const cache = ctx.runtime.posture;
   if (!rule || device.kind === 'not-required') return { kind: 'not-required' };
   if (device.kind === 'unknown') return { kind: 'no-device', problems: device.problems, ...(device.certificateRequired ? { certificateRequired: true } : {}) };
   if (!cache) return { kind: 'unavailable', error: toGatewayError(new Error('route requires a device but no fleet is configured')) };
   try {
-    return device.kind === 'certificate' ? await byCertificate(ctx, cache, rule, device.uuid) : await byEmail(ctx, cache, rule, device.email);
+    return device.kind === 'certificate' ? await byCertificate(ctx, cache, rule, device.uuid, facts.session) : await byEmail(ctx, cache, rule, device.email);
   } catch (error) {
     if (isGatewayError(error) && error.code === 'TG_ERR_FLEET_NOT_FOUND') return { kind: 'no-device', problems: ['not enrolled in Fleet'] };
     const failure = toGatewayError(error);
@@ -34,11 +43,11 @@ export async function gatherPosture(ctx: RequestContext, device: DeviceResult): 
   }
 }
 
-async function byCertificate(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, uuid: string): Promise<PostureResult> {
+async function byCertificate(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, uuid: string, session: Session | undefined): Promise<PostureResult> {
   const hosts = createHostEvaluator(ctx, cache, rule);
   const found = await cache.hostByIdentifier(uuid, (host) => hosts.evaluateWithKnownPolicyTimes(host).compliant);
   if (rule.requireOwner) {
-    const email = ctx.session?.email ?? '';
+    const email = session?.email ?? '';
     // A mapping without the user is asked again (not served from cache), like any failing result.
     const emails = await cache.deviceEmails(found.value.id, (list) => list.includes(email));
     if (!emails.value.includes(email)) return { kind: 'not-owned', host: found.value };

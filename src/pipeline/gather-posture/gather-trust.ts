@@ -4,7 +4,8 @@
 import { toGatewayError, type GatewayError } from '../../errors.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { DeviceResult } from '../identify-device/identify-device.ts';
-import type { PostureResult } from './gather-posture.ts';
+import type { PostureFacts, PostureResult } from './gather-posture.ts';
+import type { Session } from '../identify-user/session-cookie.ts';
 import type { QuerySnapshot, ResultsSubject } from './results-source.ts';
 import type { TrustRuntime } from './create-trust-runtime.ts';
 import { loadLearnedFor, rememberLearned, scoreTrust, type TrustScore } from '../decide/trust/score-trust.ts';
@@ -27,15 +28,21 @@ export type TrustResult =
     }
   | { readonly kind: 'unavailable'; readonly error: GatewayError };
 
-export async function gatherTrust(ctx: RequestContext, device: DeviceResult, posture: PostureResult): Promise<TrustResult> {
-  const rule = ctx.route?.minTrustScore;
+/** The trust facts for the request: who, which device, and what the posture stage found. */
+export interface TrustFacts extends PostureFacts {
+  readonly posture: PostureResult;
+}
+
+export async function gatherTrust(ctx: RequestContext, facts: TrustFacts): Promise<TrustResult> {
+  const { route, session, device, posture } = facts;
+  const rule = route.minTrustScore;
   const trust = ctx.runtime.trust;
-  const session = ctx.session;
   if (!rule || !trust || !session || device.kind === 'not-required') return { kind: 'not-required' };
   try {
-    const subjects = await subjectsOf(ctx, device, posture);
-    const first = await scoreSubjects(ctx, trust, subjects, false);
-    const scored = first.score < rule.min && first.source === 'cache' ? await scoreSubjects(ctx, trust, subjects, true) : first;
+    const subjects = await subjectsOf(ctx, session, device, posture);
+    const scoring = { session, matchAny: route.device?.match === 'any' };
+    const first = await scoreSubjects(ctx, trust, scoring, subjects, false);
+    const scored = first.score < rule.min && first.source === 'cache' ? await scoreSubjects(ctx, trust, scoring, subjects, true) : first;
     // Trust on first use: first sightings (a new browser, a new device's serial) are remembered.
     await Promise.all(scored.details.map((d) => rememberLearned(trust.learned, session.email, d.learn)));
     return { ...scored, kind: 'scored', sourceName: trust.source.name };
@@ -46,8 +53,8 @@ export async function gatherTrust(ctx: RequestContext, device: DeviceResult, pos
   }
 }
 
-async function scoreSubjects(ctx: RequestContext, trust: TrustRuntime, subjects: ResultsSubject[], fresh: boolean) {
-  const session = ctx.session as NonNullable<RequestContext['session']>;
+async function scoreSubjects(ctx: RequestContext, trust: TrustRuntime, scoring: { session: Session; matchAny: boolean }, subjects: ResultsSubject[], fresh: boolean) {
+  const { session } = scoring;
   const learned = await loadLearnedFor(trust.profile, trust.learned, session.email);
   const browser = { fingerprint: browserFingerprint(ctx.req.headers), known: learned.get(BROWSER_LEARNED_KEY) ?? [] };
   const user = { email: session.email, sub: session.sub, groups: session.groups };
@@ -60,7 +67,7 @@ async function scoreSubjects(ctx: RequestContext, trust: TrustRuntime, subjects:
     details.push(scoreTrust({ profile: trust.profile, snapshots: found.snapshots, user, browser, learned, nowMs }));
   }
   const scores = details.map((d) => d.score);
-  const score = ctx.route?.device?.match === 'any' ? Math.max(...scores) : Math.min(...scores);
+  const score = scoring.matchAny ? Math.max(...scores) : Math.min(...scores);
   const worst = details.find((d) => d.score === score);
   return {
     score,
@@ -72,8 +79,7 @@ async function scoreSubjects(ctx: RequestContext, trust: TrustRuntime, subjects:
 }
 
 /** Whose results to score: the identified device(s) by Fleet host uuid, or the user by username. */
-async function subjectsOf(ctx: RequestContext, device: DeviceResult, posture: PostureResult): Promise<ResultsSubject[]> {
-  const session = ctx.session as NonNullable<RequestContext['session']>;
+async function subjectsOf(ctx: RequestContext, session: Session, device: DeviceResult, posture: PostureResult): Promise<ResultsSubject[]> {
   if (ctx.runtime.config.trust?.subject === 'user') return [{ username: localPart(session.email) }];
   if (device.kind === 'certificate') return [{ hostUuid: device.uuid }];
   if (posture.kind === 'evaluated') return posture.verdict.hosts.map((h) => ({ hostUuid: h.host.uuid }));

@@ -3,7 +3,9 @@
 // mapping). See MISSION-NOTES §4: a certificate names one device; an email names all the user's devices.
 // A route with `device.identifyBy: certificate` counts only the certificate methods: through the email
 // mapping a stolen cookie on any machine would borrow the posture of the user's compliant laptop.
+import type { RouteConfig } from '../../config/schema.ts';
 import type { RequestContext } from '../request-context.ts';
+import type { Session } from '../identify-user/session-cookie.ts';
 import { readDeviceCertificate } from './read-device-certificate.ts';
 
 export type DeviceResult =
@@ -12,9 +14,10 @@ export type DeviceResult =
   | { readonly kind: 'email'; readonly email: string }
   | { readonly kind: 'unknown'; readonly problems: readonly string[]; readonly certificateRequired?: true };
 
-export async function identifyDevice(ctx: RequestContext): Promise<DeviceResult> {
-  const route = ctx.route;
-  if (!(route?.device || route?.minTrustScore) || !ctx.session) return { kind: 'not-required' };
+/** The device of `session`'s request to `route` (not-required when the route checks no device or nobody is signed in). */
+export async function identifyDevice(ctx: RequestContext, facts: { readonly route: RouteConfig; readonly session: Session | undefined }): Promise<DeviceResult> {
+  const { route, session } = facts;
+  if (!(route.device || route.minTrustScore) || !session) return { kind: 'not-required' };
   const { config, deviceIdentity, now } = ctx.runtime;
   const certificateOnly = route.device?.identifyBy === 'certificate';
   const header = ctx.req.headers[config.deviceIdentity.certificateHeader];
@@ -29,6 +32,6 @@ export async function identifyDevice(ctx: RequestContext): Promise<DeviceResult>
   });
   if (certificate.kind === 'certificate') return certificate;
   if (certificateOnly) return { kind: 'unknown', problems: certificate.problems, certificateRequired: true };
-  if (config.deviceIdentity.methods.includes('email')) return { kind: 'email', email: ctx.session.email };
+  if (config.deviceIdentity.methods.includes('email')) return { kind: 'email', email: session.email };
   return { kind: 'unknown', problems: certificate.problems };
 }
