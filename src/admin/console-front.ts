@@ -6,7 +6,7 @@ import type { ConfigStore } from './config-store.ts';
 import { versionOf } from '../config/version-of.ts';
 import { requestOrigin, type RequestContext, type Runtime } from '../pipeline/request-context.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
-import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import { identifyUserFor } from '../pipeline/identify-user/identify-user.ts';
 import { acceptForm } from '../pipeline/accept-form.ts';
 import { requireAdmin } from './grants-page.ts';
 import { redirect } from '../http/respond.ts';
@@ -15,7 +15,7 @@ export const ADMIN_BASE = '/.trustgate/admin';
 
 /** For GET pages: the admin's session, or undefined after redirecting an anonymous visitor to sign-in. */
 export async function adminForPage(ctx: RequestContext): Promise<Session | undefined> {
-  const signedIn = await identifyUser(ctx, { canSetCookie: true });
+  const signedIn = await identifyUserFor(ctx, { canSetCookie: true });
   if (!signedIn.session) {
     redirect(ctx, `/.trustgate/login?rd=${encodeURIComponent(ctx.target?.forwardTarget ?? `${ADMIN_BASE}/`)}`);
     return undefined;

@@ -2,7 +2,7 @@
 // (audited; the store is shared, so it takes effect on the next request on every replica).
 import { GatewayError } from '../errors.ts';
 import { requestOrigin, type RequestContext } from '../pipeline/request-context.ts';
-import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import { identifyUserFor } from '../pipeline/identify-user/identify-user.ts';
 import { confirmGroups } from '../pipeline/identify-user/confirm-groups.ts';
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import { isActive } from '../break-glass/grant.ts';
@@ -14,7 +14,7 @@ import { redirect, sendPage } from '../http/respond.ts';
  * gets the 403 page, and a session whose groups cannot be confirmed now is sent to sign in again.
  */
 export async function requireAdmin(ctx: RequestContext): Promise<NonNullable<RequestContext['session']>> {
-  const user = await identifyUser(ctx, { canSetCookie: true });
+  const user = await identifyUserFor(ctx, { canSetCookie: true });
   if (!user.session) throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Sign in first.');
   ctx.session = user.session;
   const { groups, groupsMaxAge } = ctx.runtime.config.admin;
@@ -31,7 +31,7 @@ export async function requireAdmin(ctx: RequestContext): Promise<NonNullable<Req
 }
 
 export async function showGrants(ctx: RequestContext): Promise<void> {
-  const signedIn = await identifyUser(ctx, { canSetCookie: true });
+  const signedIn = await identifyUserFor(ctx, { canSetCookie: true });
   if (!signedIn.session) return redirect(ctx, `/.trustgate/login?rd=${encodeURIComponent('/.trustgate/admin/grants')}`);
   const session = await requireAdmin(ctx);
   const service = ctx.runtime.breakGlass;

@@ -4,8 +4,8 @@
 // messages beside the fields and the user's text kept.
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../pipeline/request-context.ts';
-import { evaluate, recordEvaluation, type Evaluation } from '../pipeline/evaluate-request.ts';
-import { identifyUser } from '../pipeline/identify-user/identify-user.ts';
+import { evaluateRequest, recordEvaluation, type Evaluation } from '../pipeline/evaluate-request.ts';
+import { identifyUserFor } from '../pipeline/identify-user/identify-user.ts';
 import type { Reason } from '../config/reasons.ts';
 import { deviceKeyOf, isCoverable } from './check-grant.ts';
 import type { AuditEventInput } from './audit-event.ts';
@@ -34,7 +34,7 @@ interface FormState {
 
 /** GET: show the form for the page the user was denied. */
 export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
-  const user = await identifyUser(ctx, { canSetCookie: true });
+  const user = await identifyUserFor(ctx, { canSetCookie: true });
   const requested = new URLSearchParams(ctx.target?.query ?? '').get('return');
   const origins = servedOrigins(ctx);
   const returnTo = safeReturnUrl(requested, origins);
@@ -42,7 +42,7 @@ export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
   if (!user.session) return redirect(ctx, `/.trustgate/login?rd=${encodeURIComponent(`/.trustgate/break-glass?return=${encodeURIComponent(returnTo)}`)}`);
   const url = new URL(returnTo);
   ctx.target = normalizeTarget(`${url.pathname}${url.search}`);
-  const evaluation = await evaluate(ctx, { canSetCookie: true });
+  const evaluation = await evaluateRequest(ctx, { canSetCookie: true });
   recordEvaluation(ctx, evaluation);
   const { decision } = evaluation;
   if (decision.verdict !== 'deny') return redirect(ctx, returnTo);
@@ -56,7 +56,7 @@ export async function showBreakGlassForm(ctx: RequestContext): Promise<void> {
 /** POST: validate, rate-limit, grant, audit. */
 export async function requestBreakGlass(ctx: RequestContext): Promise<void> {
   const { returnTo, form } = await acceptForm(ctx);
-  const evaluation = await evaluate(ctx, { canSetCookie: true });
+  const evaluation = await evaluateRequest(ctx, { canSetCookie: true });
   recordEvaluation(ctx, evaluation);
   const { decision, route, session } = evaluation;
   if (decision.verdict !== 'deny') return redirect(ctx, returnTo);

@@ -2,7 +2,7 @@
 // session, a valid CSRF token, and a return URL on the host the form was posted to.
 import { GatewayError } from '../errors.ts';
 import { requestOrigin, type RequestContext } from './request-context.ts';
-import { identifyUser } from './identify-user/identify-user.ts';
+import { identifyUserFor } from './identify-user/identify-user.ts';
 import { servedOrigins } from './served-origins.ts';
 import { normalizeTarget } from '../http/normalize-path.ts';
 import { readForm } from '../http/read-form.ts';
@@ -10,7 +10,7 @@ import { readForm } from '../http/read-form.ts';
 /** Checks session and CSRF, and points ctx at the page the form came from. Returns that page's URL. */
 export async function acceptForm(ctx: RequestContext): Promise<{ returnTo: string; form: URLSearchParams }> {
   const form = await readForm(ctx.req);
-  const user = await identifyUser(ctx, { canSetCookie: true });
+  const user = await identifyUserFor(ctx, { canSetCookie: true });
   if (!user.session) throw new GatewayError('TG_ERR_UNAUTHENTICATED', 'Your session has ended. Sign in again.');
   ctx.session = user.session;
   const origin = ctx.req.headers.origin;

@@ -2,15 +2,14 @@
 // a spelling another reading would send to a different route or public-ness (400, with its reason).
 import { GatewayError } from '../errors.ts';
 import type { RouteConfig } from '../config/schema.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RouteTable } from './match-route.ts';
 
-/** The route and public-ness for ctx.target on ctx.host; throws TG_ERR_BAD_PATH (ambiguous) or TG_ERR_NO_ROUTE. */
-export function chooseRoute(ctx: RequestContext): { route: RouteConfig; publicPath: boolean } {
-  const path = ctx.target?.path ?? '/';
-  const choice = ctx.runtime.routes.choose(ctx.host, path);
+/** The route and public-ness for `path` on `host`; throws TG_ERR_BAD_PATH (ambiguous) or TG_ERR_NO_ROUTE. */
+export function chooseRoute(routes: RouteTable, host: string, path: string): { route: RouteConfig; publicPath: boolean } {
+  const choice = routes.choose(host, path);
   if (choice.kind === 'ambiguous') {
     throw new GatewayError('TG_ERR_BAD_PATH', `Bad request path: ${choice.reason}.`, { details: { reason: choice.reason } });
   }
-  if (choice.kind === 'none') throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${ctx.host}${path}.`);
+  if (choice.kind === 'none') throw new GatewayError('TG_ERR_NO_ROUTE', `No application is configured at ${host}${path}.`);
   return choice;
 }

@@ -10,7 +10,7 @@ import { redirect, sendError } from '../http/respond.ts';
 import { consoleHome, onAdminHost, refuseConsoleSpelling } from '../http/admin-host.ts';
 import { isInternalPath, refuseInternalSpelling, serveEndpoint, type Endpoints } from './internal-endpoints.ts';
 import type { RequestContext } from './request-context.ts';
-import { evaluate, recordEvaluation } from './evaluate-request.ts';
+import { evaluateRequest, recordEvaluation } from './evaluate-request.ts';
 import { act, forwardUpgrade } from './act/act.ts';
 import { checkWebSocketOrigin } from './check-websocket-origin.ts';
 
@@ -27,7 +27,7 @@ export async function handleRequest(ctx: RequestContext, endpoints: Endpoints): 
       return;
     }
     refuseConsoleSpelling(ctx, ctx.target.path);
-    const evaluation = await evaluate(ctx, { canSetCookie: true });
+    const evaluation = await evaluateRequest(ctx, { canSetCookie: true });
     recordEvaluation(ctx, evaluation);
     await act(ctx, evaluation.decision);
   } catch (error) {
@@ -49,7 +49,7 @@ export async function handleUpgrade(ctx: RequestContext, socket: Duplex, head: B
     }
     if (onAdminHost(ctx)) throw new GatewayError('TG_ERR_NO_ROUTE', 'The admin host serves no WebSockets.');
     refuseConsoleSpelling(ctx, ctx.target.path);
-    const evaluation = await evaluate(ctx, { canSetCookie: false });
+    const evaluation = await evaluateRequest(ctx, { canSetCookie: false });
     recordEvaluation(ctx, evaluation);
     const { decision, route } = evaluation;
     if (!route.websockets) throw new GatewayError('TG_ERR_FORBIDDEN', 'WebSockets are not enabled for this route.');

@@ -3,7 +3,7 @@
 // and a valid CSRF token, and only act on a return URL of the host they were posted to.
 import { chooseRoute } from '../choose-route.ts';
 import type { RequestContext } from '../request-context.ts';
-import { evaluate, recordEvaluation } from '../evaluate-request.ts';
+import { evaluateRequest, recordEvaluation } from '../evaluate-request.ts';
 import { refetchAndWait } from '../gather-posture/refetch-hosts.ts';
 import { sendDeviceDenied } from './device-denied.ts';
 import { acknowledgeWarning } from './device-warning.ts';
@@ -20,13 +20,13 @@ export const deviceFormEndpoints: Endpoints = {
 export async function recheckDevice(ctx: RequestContext): Promise<void> {
   const { returnTo } = await acceptForm(ctx);
   const { fleet, posture, config, now } = ctx.runtime;
-  const first = await evaluate(ctx, { canSetCookie: true });
+  const first = await evaluateRequest(ctx, { canSetCookie: true });
   recordEvaluation(ctx, first);
   if (first.decision.verdict !== 'deny') return redirect(ctx, returnTo);
   const hostIds = first.posture.kind === 'evaluated' ? first.posture.verdict.hosts.filter((h) => !h.compliant).map((h) => h.host.id) : [];
   if (!fleet || !posture || first.device.kind === 'not-required' || hostIds.length === 0) return sendDeviceDenied(ctx, first.decision);
   const outcome = await refetchAndWait({ fleet, cache: posture, now }, hostIds, { waitMs: config.posture.recheckWait });
-  const evaluation = await evaluate(ctx, { canSetCookie: true });
+  const evaluation = await evaluateRequest(ctx, { canSetCookie: true });
   recordEvaluation(ctx, evaluation);
   const second = evaluation.decision;
   if (second.verdict !== 'deny') return redirect(ctx, returnTo);
@@ -41,6 +41,6 @@ export async function acknowledgeDeviceWarning(ctx: RequestContext): Promise<voi
   const { returnTo } = await acceptForm(ctx);
   // The same choice as the request itself: an ambiguous spelling of the return path is refused, never
   // matched to a looser route whose warning would then be acknowledged.
-  acknowledgeWarning(ctx, chooseRoute(ctx).route.name);
+  acknowledgeWarning(ctx, chooseRoute(ctx.runtime.routes, ctx.host, ctx.target?.path ?? '/').route.name);
   redirect(ctx, returnTo);
 }

@@ -4,7 +4,7 @@
 import { isGatewayError, toGatewayError, type GatewayError } from '../../errors.ts';
 import type { DeviceRule, RouteConfig } from '../../config/schema.ts';
 import type { Session } from '../identify-user/session-cookie.ts';
-import type { RequestContext } from '../request-context.ts';
+import type { Runtime } from '../request-context.ts';
 import type { DeviceResult } from '../identify-device/identify-device.ts';
 import { combineHosts, evaluateHost, type DevicesVerdict, type HostVerdict } from '../decide/evaluate-posture.ts';
 import type { FleetHost } from './fleet-schemas.ts';
@@ -26,25 +26,27 @@ export interface PostureFacts {
   readonly device: DeviceResult;
 }
 
-export async function gatherPosture(ctx: RequestContext, facts: PostureFacts): Promise<PostureResult> {
+export type PostureDeps = Pick<Runtime, 'posture' | 'log' | 'now' | 'policyCreatedAt'>;
+
+export async function gatherPosture(requestId: string, deps: PostureDeps, facts: PostureFacts): Promise<PostureResult> {
   const { device } = facts;
   const rule = facts.route.device;
-  const cache = ctx.runtime.posture;
+  const cache = deps.posture;
   if (!rule || device.kind === 'not-required') return { kind: 'not-required' };
   if (device.kind === 'unknown') return { kind: 'no-device', problems: device.problems, ...(device.certificateRequired ? { certificateRequired: true } : {}) };
   if (!cache) return { kind: 'unavailable', error: toGatewayError(new Error('route requires a device but no fleet is configured')) };
   try {
-    return device.kind === 'certificate' ? await byCertificate(ctx, cache, rule, device.uuid, facts.session) : await byEmail(ctx, cache, rule, device.email);
+    return device.kind === 'certificate' ? await byCertificate(deps, cache, rule, device.uuid, facts.session) : await byEmail(deps, cache, rule, device.email);
   } catch (error) {
     if (isGatewayError(error) && error.code === 'TG_ERR_FLEET_NOT_FOUND') return { kind: 'no-device', problems: ['not enrolled in Fleet'] };
     const failure = toGatewayError(error);
-    ctx.runtime.log.warn({ requestId: ctx.id, code: failure.code, details: failure.details }, 'device posture unavailable');
+    deps.log.warn({ requestId, code: failure.code, details: failure.details }, 'device posture unavailable');
     return { kind: 'unavailable', error: failure };
   }
 }
 
-async function byCertificate(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, uuid: string, session: Session | undefined): Promise<PostureResult> {
-  const hosts = createHostEvaluator(ctx, cache, rule);
+async function byCertificate(deps: PostureDeps, cache: PostureCache, rule: DeviceRule, uuid: string, session: Session | undefined): Promise<PostureResult> {
+  const hosts = createHostEvaluator(deps, cache, rule);
   const found = await cache.hostByIdentifier(uuid, (host) => hosts.evaluateWithKnownPolicyTimes(host).compliant);
   if (rule.requireOwner) {
     const email = session?.email ?? '';
@@ -56,10 +58,10 @@ async function byCertificate(ctx: RequestContext, cache: PostureCache, rule: Dev
   return { kind: 'evaluated', verdict: combineHosts([verdict], 'all'), source: found.source };
 }
 
-async function byEmail(ctx: RequestContext, cache: PostureCache, rule: DeviceRule, email: string): Promise<PostureResult> {
+async function byEmail(deps: PostureDeps, cache: PostureCache, rule: DeviceRule, email: string): Promise<PostureResult> {
   const ids = await cache.hostIdsForEmail(email);
   if (ids.value.length === 0) return { kind: 'no-device', problems: [`no device in Fleet is mapped to ${email}`] };
-  const hosts = createHostEvaluator(ctx, cache, rule);
+  const hosts = createHostEvaluator(deps, cache, rule);
   const accept = (host: FleetHost): boolean => hosts.evaluateWithKnownPolicyTimes(host).compliant;
   // Most users have one laptop: skip Promise.all's bookkeeping on the hot path.
   const found = ids.value.length === 1 ? [await cache.hostById(ids.value[0] as number, accept)] : await Promise.all(ids.value.map((id) => cache.hostById(id, accept)));
@@ -71,9 +73,9 @@ async function byEmail(ctx: RequestContext, cache: PostureCache, rule: DeviceRul
  * Evaluates hosts against the rule. The cache's accept check must be synchronous, so it uses the policy
  * creation times already known; `evaluateLoadingPolicyTimes` loads them first (only the "grace" rule needs them).
  */
-function createHostEvaluator(ctx: RequestContext, cache: PostureCache, rule: DeviceRule) {
-  const nowMs = ctx.runtime.now();
-  const known = ctx.runtime.policyCreatedAt;
+function createHostEvaluator(deps: PostureDeps, cache: PostureCache, rule: DeviceRule) {
+  const nowMs = deps.now();
+  const known = deps.policyCreatedAt;
   // The cache's accept check and the final verdict look at the same host: evaluate it once per request.
   const verdicts = new WeakMap<FleetHost, HostVerdict>();
   const evaluateWithKnownPolicyTimes = (host: FleetHost): HostVerdict => {

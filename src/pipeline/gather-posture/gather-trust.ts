@@ -2,7 +2,8 @@
 // the results source — cached for trust.cacheTtl, but a score below the route's threshold is always
 // recomputed from fresh results — and scores them with the trust profile (MISSION-NOTES §2).
 import { toGatewayError, type GatewayError } from '../../errors.ts';
-import type { RequestContext } from '../request-context.ts';
+import type { Runtime } from '../request-context.ts';
+import type { RequestFacts } from '../request-facts.ts';
 import type { DeviceResult } from '../identify-device/identify-device.ts';
 import type { PostureFacts, PostureResult } from './gather-posture.ts';
 import type { Session } from '../identify-user/session-cookie.ts';
@@ -33,32 +34,34 @@ export interface TrustFacts extends PostureFacts {
   readonly posture: PostureResult;
 }
 
-export async function gatherTrust(ctx: RequestContext, facts: TrustFacts): Promise<TrustResult> {
+export type TrustDeps = Pick<Runtime, 'trust' | 'log' | 'now' | 'config' | 'posture'>;
+
+export async function gatherTrust(request: Pick<RequestFacts, 'id' | 'headers'>, deps: TrustDeps, facts: TrustFacts): Promise<TrustResult> {
   const { route, session, device, posture } = facts;
   const rule = route.minTrustScore;
-  const trust = ctx.runtime.trust;
+  const trust = deps.trust;
   if (!rule || !trust || !session || device.kind === 'not-required') return { kind: 'not-required' };
   try {
-    const subjects = await subjectsOf(ctx, session, device, posture);
+    const subjects = await subjectsOf(deps, session, device, posture);
     const scoring = { session, matchAny: route.device?.match === 'any' };
-    const first = await scoreSubjects(ctx, trust, scoring, subjects, false);
-    const scored = first.score < rule.min && first.source === 'cache' ? await scoreSubjects(ctx, trust, scoring, subjects, true) : first;
+    const first = await scoreSubjects(request, deps, trust, scoring, subjects, false);
+    const scored = first.score < rule.min && first.source === 'cache' ? await scoreSubjects(request, deps, trust, scoring, subjects, true) : first;
     // Trust on first use: first sightings (a new browser, a new device's serial) are remembered.
     await Promise.all(scored.details.map((d) => rememberLearned(trust.learned, session.email, d.learn)));
     return { ...scored, kind: 'scored', sourceName: trust.source.name };
   } catch (error) {
     const failure = toGatewayError(error);
-    ctx.runtime.log.warn({ requestId: ctx.id, code: failure.code, details: failure.details }, 'trust score unavailable');
+    deps.log.warn({ requestId: request.id, code: failure.code, details: failure.details }, 'trust score unavailable');
     return { kind: 'unavailable', error: failure };
   }
 }
 
-async function scoreSubjects(ctx: RequestContext, trust: TrustRuntime, scoring: { session: Session; matchAny: boolean }, subjects: ResultsSubject[], fresh: boolean) {
+async function scoreSubjects(request: Pick<RequestFacts, 'headers'>, deps: TrustDeps, trust: TrustRuntime, scoring: { session: Session; matchAny: boolean }, subjects: ResultsSubject[], fresh: boolean) {
   const { session } = scoring;
   const learned = await loadLearnedFor(trust.profile, trust.learned, session.email);
-  const browser = { fingerprint: browserFingerprint(ctx.req.headers), known: learned.get(BROWSER_LEARNED_KEY) ?? [] };
+  const browser = { fingerprint: browserFingerprint(request.headers), known: learned.get(BROWSER_LEARNED_KEY) ?? [] };
   const user = { email: session.email, sub: session.sub, groups: session.groups };
-  const nowMs = ctx.runtime.now();
+  const nowMs = deps.now();
   let fromCache = true;
   const details: TrustScore[] = [];
   for (const subject of subjects.length > 0 ? subjects : [undefined]) {
@@ -79,13 +82,13 @@ async function scoreSubjects(ctx: RequestContext, trust: TrustRuntime, scoring: 
 }
 
 /** Whose results to score: the identified device(s) by Fleet host uuid, or the user by username. */
-async function subjectsOf(ctx: RequestContext, session: Session, device: DeviceResult, posture: PostureResult): Promise<ResultsSubject[]> {
-  if (ctx.runtime.config.trust?.subject === 'user') return [{ username: localPart(session.email) }];
+async function subjectsOf(deps: TrustDeps, session: Session, device: DeviceResult, posture: PostureResult): Promise<ResultsSubject[]> {
+  if (deps.config.trust?.subject === 'user') return [{ username: localPart(session.email) }];
   if (device.kind === 'certificate') return [{ hostUuid: device.uuid }];
   if (posture.kind === 'evaluated') return posture.verdict.hosts.map((h) => ({ hostUuid: h.host.uuid }));
-  if (device.kind !== 'email' || !ctx.runtime.posture) return [];
+  if (device.kind !== 'email' || !deps.posture) return [];
   // No device rule on the route: find the user's devices through Fleet's mapping (cached like posture).
-  const cache = ctx.runtime.posture;
+  const cache = deps.posture;
   const ids = await cache.hostIdsForEmail(device.email);
   const hosts = await Promise.all(ids.value.map((id) => cache.hostById(id, () => true)));
   return hosts.map((h) => ({ hostUuid: h.value.uuid }));

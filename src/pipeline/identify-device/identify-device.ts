@@ -4,7 +4,8 @@
 // A route with `device.identifyBy: certificate` counts only the certificate methods: through the email
 // mapping a stolen cookie on any machine would borrow the posture of the user's compliant laptop.
 import type { RouteConfig } from '../../config/schema.ts';
-import type { RequestContext } from '../request-context.ts';
+import type { Runtime } from '../request-context.ts';
+import type { RequestFacts } from '../request-facts.ts';
 import type { Session } from '../identify-user/session-cookie.ts';
 import { readDeviceCertificate } from './read-device-certificate.ts';
 
@@ -15,16 +16,22 @@ export type DeviceResult =
   | { readonly kind: 'unknown'; readonly problems: readonly string[]; readonly certificateRequired?: true };
 
 /** The device of `session`'s request to `route` (not-required when the route checks no device or nobody is signed in). */
-export async function identifyDevice(ctx: RequestContext, facts: { readonly route: RouteConfig; readonly session: Session | undefined }): Promise<DeviceResult> {
+export type DeviceDeps = Pick<Runtime, 'config' | 'deviceIdentity' | 'now'>;
+
+export async function identifyDevice(
+  request: Pick<RequestFacts, 'headers' | 'connection' | 'fromTrustedProxy'>,
+  deps: DeviceDeps,
+  facts: { readonly route: RouteConfig; readonly session: Session | undefined },
+): Promise<DeviceResult> {
   const { route, session } = facts;
   if (!(route.device || route.minTrustScore) || !session) return { kind: 'not-required' };
-  const { config, deviceIdentity, now } = ctx.runtime;
+  const { config, deviceIdentity, now } = deps;
   const certificateOnly = route.device?.identifyBy === 'certificate';
-  const header = ctx.req.headers[config.deviceIdentity.certificateHeader];
+  const header = request.headers[config.deviceIdentity.certificateHeader];
   const certificate = readDeviceCertificate({
-    socket: ctx.req.socket,
+    socket: request.connection,
     headerValue: Array.isArray(header) ? header[0] : header,
-    fromTrustedProxy: ctx.fromTrustedProxy,
+    fromTrustedProxy: request.fromTrustedProxy,
     methods: certificateOnly ? config.deviceIdentity.methods.filter((m) => m !== 'email') : config.deviceIdentity.methods,
     sanPattern: deviceIdentity.sanPattern,
     headerCas: [...deviceIdentity.headerCas],

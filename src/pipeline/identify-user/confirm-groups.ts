@@ -24,7 +24,7 @@ async function confirmWithIdp(ctx: RequestContext, session: Session): Promise<Se
   const { oidc, now, sessions } = ctx.runtime;
   if (session.refreshToken) {
     const cookieValue = readCookie(ctx, sessions.name) ?? '';
-    return refreshOnce(ctx, cookieValue, session);
+    return refreshOnce(ctx.runtime, ctx.id, cookieValue, session);
   }
   if (!session.accessToken) return undefined;
   try {

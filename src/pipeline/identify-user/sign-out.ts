@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { stringifySetCookie } from 'cookie';
 import { GatewayError } from '../../errors.ts';
 import { requestOrigin, type RequestContext } from '../request-context.ts';
-import { identifyUser, readCookie } from './identify-user.ts';
+import { identifyUserFor, readCookie } from './identify-user.ts';
 import { logout } from './login-flow.ts';
 import { readForm } from '../../http/read-form.ts';
 import { redirect, sendPage } from '../../http/respond.ts';
@@ -21,7 +21,7 @@ function anonymousCookie(ctx: RequestContext, value: string, maxAge: number): st
 }
 
 export async function showSignOut(ctx: RequestContext): Promise<void> {
-  const user = await identifyUser(ctx, { canSetCookie: false });
+  const user = await identifyUserFor(ctx, { canSetCookie: false });
   ctx.session = user.session;
   let csrf: string;
   if (user.session) {
@@ -38,7 +38,7 @@ export async function showSignOut(ctx: RequestContext): Promise<void> {
 
 export async function signOut(ctx: RequestContext): Promise<void> {
   const form = await readForm(ctx.req);
-  const user = await identifyUser(ctx, { canSetCookie: false });
+  const user = await identifyUserFor(ctx, { canSetCookie: false });
   const { csrf } = ctx.runtime;
   const header = ctx.req.headers.origin;
   const origin = typeof header === 'string' ? header : undefined;
