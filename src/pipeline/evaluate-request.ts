@@ -6,7 +6,7 @@ import { GatewayError, toGatewayError } from '../errors.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { RequestContext, Runtime } from './request-context.ts';
 import { requestFactsOf, type RequestFacts } from './request-facts.ts';
-import { identifyUser, type UserDeps, type UserResult } from './identify-user/identify-user.ts';
+import { identifyUser, type UserDeps } from './identify-user/identify-user.ts';
 import type { Session } from './identify-user/session-cookie.ts';
 import { identifyDevice, type DeviceDeps, type DeviceResult } from './identify-device/identify-device.ts';
 import { gatherPosture, type PostureDeps, type PostureResult } from './gather-posture/gather-posture.ts';
@@ -48,7 +48,7 @@ export async function evaluate(request: RequestFacts, deps: EvaluateDeps, option
   const device = publicPath ? ({ kind: 'not-required' } as const) : await identifyDevice(request, deps, { route, session });
   const posture = await gatherPosture(request.id, deps, { route, session, device });
   const trust = await gatherTrust(request, deps, { route, session, device, posture });
-  const facts: DecisionInput = { route, publicPath, user: user as UserResult, device, posture, trust };
+  const facts: DecisionInput = { route, publicPath, user, device, posture, trust };
   const grant = await findGrant(breakGlass, { route, session, device }, decide(facts, now()));
   const local = decide({ ...facts, grant }, now());
   const usedGrant = grant && local.reasons.includes('break-glass-active') ? grant : undefined;

@@ -60,7 +60,7 @@ export async function identifyUser(request: UserRequest, deps: UserDeps, options
 export async function identifyUserFor(ctx: RequestContext, options: { canSetCookie: boolean }): Promise<UserResult> {
   const { setCookie, ...user } = await identifyUser(userRequestOf(ctx), ctx.runtime, options);
   if (setCookie !== undefined) ctx.setCookies.push(setCookie);
-  return user as UserResult;
+  return user;
 }
 
 export function userRequestOf(ctx: RequestContext): UserRequest {
