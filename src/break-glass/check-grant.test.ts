@@ -6,7 +6,8 @@ import { routeConfig } from '../../test/support/route-configs.ts';
 import type { BreakGlassRule } from '../config/schema.ts';
 import type { Decision } from '../pipeline/decide/decide.ts';
 import type { Reason } from '../config/reasons.ts';
-import { deviceKeyOf, isCoverable } from './check-grant.ts';
+import { deviceKeyOf } from './check-grant.ts';
+import { isCoverable } from './is-coverable.ts';
 
 function rule(overrides: Record<string, unknown> = {}): BreakGlassRule {
   const route = routeConfig({ breakGlass: { allowed: true, ...overrides } });

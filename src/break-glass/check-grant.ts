@@ -1,9 +1,10 @@
-// Break-glass grants around the decision: which denials a grant may cover, the lookup of the active grant
+// Break-glass grants around the decision: the lookup of the active grant
 // (before `decide`, which alone turns a covered denial into `break-glass-active`), and the once-only
 // first-use audit. Expired or revoked grants simply stop being found on the next request.
 import type { Session } from '../pipeline/identify-user/session-cookie.ts';
 import type { DeviceResult } from '../pipeline/identify-device/identify-device.ts';
-import type { BreakGlassRule, RouteConfig } from '../config/schema.ts';
+import type { RouteConfig } from '../config/schema.ts';
+import { isCoverable } from './is-coverable.ts';
 import type { BreakGlass } from './create-break-glass.ts';
 import type { Grant, GrantKey } from './grant.ts';
 
@@ -15,12 +16,6 @@ export function deviceKeyOf(device: DeviceResult | undefined, email: string): st
 export function grantKeyFor(session: Session | undefined, device: DeviceResult | undefined, route: RouteConfig): GrantKey | undefined {
   if (!session || !route.breakGlass?.allowed) return undefined;
   return { user: session.email, deviceKey: deviceKeyOf(device, session.email), route: route.breakGlass.group ?? route.name };
-}
-
-/** A grant may open a denial only when every reason for it is one the route lets grants cover. */
-export function isCoverable(decision: { readonly verdict: string; readonly reasons: readonly string[] }, rule: BreakGlassRule | undefined): boolean {
-  if (!rule?.allowed || decision.verdict !== 'deny' || decision.reasons.length === 0) return false;
-  return decision.reasons.every((reason) => (rule.covers as readonly string[]).includes(reason));
 }
 
 /**

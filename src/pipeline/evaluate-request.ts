@@ -5,7 +5,8 @@
 import { GatewayError, toGatewayError } from '../errors.ts';
 import type { RouteConfig } from '../config/schema.ts';
 import type { RequestContext, Runtime } from './request-context.ts';
-import { requestFactsOf, type RequestFacts } from './request-facts.ts';
+import type { RequestFacts } from './request-facts.ts';
+import type { NormalizedTarget } from '../http/normalize-path.ts';
 import { identifyUser, type UserDeps } from './identify-user/identify-user.ts';
 import type { Session } from './identify-user/session-cookie.ts';
 import { identifyDevice, type DeviceDeps, type DeviceResult } from './identify-device/identify-device.ts';
@@ -85,4 +86,20 @@ async function consultOpa(request: RequestFacts, deps: Pick<Runtime, 'log'>, fac
     deps.log.warn({ requestId: request.id, code: failure.code, details: failure.details }, 'OPA unavailable');
     return { kind: 'failed', error: failure };
   }
+}
+
+/** The facts of a proxied request, for `target` (the request's own, or a form's return page). */
+export function requestFactsOf(ctx: RequestContext, target: NormalizedTarget): RequestFacts {
+  return {
+    id: ctx.id,
+    method: ctx.req.method ?? 'GET',
+    host: ctx.host,
+    target,
+    clientAddress: ctx.clientAddress,
+    fromTrustedProxy: ctx.fromTrustedProxy,
+    protocol: ctx.protocol,
+    headers: ctx.req.headers,
+    connection: ctx.req.socket,
+    secureCookies: ctx.listener.secureCookies,
+  };
 }

@@ -1,9 +1,8 @@
 // The facts about one request that the stages up to the decision read — no proxy, no response, no
-// mutable context — so a decision API can build them from its own input; `requestFactsOf` reads them off
-// a proxied request.
+// mutable context — so a decision API can build them from its own input (`requestFactsOf` in
+// evaluate-request.ts reads them off a proxied request).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NormalizedTarget } from '../http/normalize-path.ts';
-import type { RequestContext } from './request-context.ts';
 
 export interface RequestFacts {
   readonly id: string;
@@ -22,20 +21,4 @@ export interface RequestFacts {
   readonly connection: unknown;
   /** Cookies set for this request are marked Secure. */
   readonly secureCookies: boolean;
-}
-
-/** The facts of a proxied request, for `target` (the request's own, or a form's return page). */
-export function requestFactsOf(ctx: RequestContext, target: NormalizedTarget): RequestFacts {
-  return {
-    id: ctx.id,
-    method: ctx.req.method ?? 'GET',
-    host: ctx.host,
-    target,
-    clientAddress: ctx.clientAddress,
-    fromTrustedProxy: ctx.fromTrustedProxy,
-    protocol: ctx.protocol,
-    headers: ctx.req.headers,
-    connection: ctx.req.socket,
-    secureCookies: ctx.listener.secureCookies,
-  };
 }

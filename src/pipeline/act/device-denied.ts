@@ -7,7 +7,7 @@ import { requestOrigin, type RequestContext } from '../request-context.ts';
 import type { Decision } from '../decide/decide.ts';
 import type { HostVerdict } from '../decide/evaluate-posture.ts';
 import type { PostureResult } from '../gather-posture/gather-posture.ts';
-import { isCoverable } from '../../break-glass/check-grant.ts';
+import { isCoverable } from '../../break-glass/is-coverable.ts';
 import type { ErrorCode } from '../../errors.ts';
 
 const DAY_MS = 86_400_000;

@@ -10,7 +10,7 @@ import type { GatewayError } from '../../errors.ts';
 import type { OpaAnswer } from './ask-opa.ts';
 import type { Reason } from '../../config/reasons.ts';
 import type { Grant } from '../../break-glass/grant.ts';
-import { isCoverable } from '../../break-glass/check-grant.ts';
+import { isCoverable } from '../../break-glass/is-coverable.ts';
 
 export type Verdict = 'allow' | 'deny' | 'authenticate';
 
