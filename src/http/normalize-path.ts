@@ -73,7 +73,8 @@ function checkSegment(segment: string): void {
   // IIS and Windows file systems drop trailing dots and spaces ("/admin." and "/admin%20" are "/admin").
   if (segment !== '.' && segment !== '..' && /[. ]$/.test(segment)) throw bad('a path segment ends in "." or a space');
   // Frameworks that NFKC-normalise read fullwidth "／．Ａ", ligatures or "K" (Kelvin) as their ASCII look-alikes.
-  if (segment.normalize('NFKC') !== segment) throw bad('characters that Unicode normalisation would change');
+  // (ASCII never changes under NFKC, so only segments with other characters pay for the normalisation.)
+  if (/[^\x00-\x7F]/.test(segment) && segment.normalize('NFKC') !== segment) throw bad('characters that Unicode normalisation would change');
   // NTFS alternate data streams ("admin::$DATA") and 8.3 short names ("ADMINI~1") name another file.
   if (/::\$/.test(segment)) throw bad('an NTFS stream name in the path');
   if (/^[^~]{1,6}~\d+(?:\.|$)/.test(segment)) throw bad('an 8.3 short file name in the path');

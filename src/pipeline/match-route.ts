@@ -81,7 +81,8 @@ export function createRouteTable(routes: readonly RouteConfig[]): RouteTable {
 
 /** The route (and whether the path is public in it) for `path` under `fold`, as a comparable key. */
 function pick(longestFirst: readonly RouteConfig[], path: string, fold: Fold): string {
-  const under = (prefix: string): boolean => isUnderPrefix(fold(path), fold(prefix));
+  const folded = fold(path); // once, not once per route and public prefix
+  const under = (prefix: string): boolean => isUnderPrefix(folded, fold(prefix));
   const route = longestFirst.find((r) => under(r.pathPrefix));
   return route ? `${route.name}${route.public.some(under) ? ' (public)' : ''}` : '';
 }
